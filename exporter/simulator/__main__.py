@@ -1,0 +1,84 @@
+"""``swr-simulator`` / ``python -m exporter.simulator``: serve generated data until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from exporter.simulator.account import DEFAULT_REGION, Account
+from exporter.simulator.data import Dataset
+from exporter.simulator.faults import FaultRule
+from exporter.simulator.simulator import Simulator
+
+# Random faults share the --fault-rate equally; each is one a client must survive.
+_RANDOM_FAULTS: tuple[dict[str, Any], ...] = (
+    {"kind": "status", "status": 503},
+    {"kind": "status", "status": 429, "retry_after": 1},
+    {"kind": "reset"},
+    {"kind": "truncated"},
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="swr-simulator", description="Simulated Huawei Cloud SWR API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--organizations", type=int, default=5)
+    parser.add_argument("--repositories", type=int, default=200)
+    parser.add_argument("--tags-per-repository", type=int, default=3)
+    parser.add_argument("--shared-with-me", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--region", default=DEFAULT_REGION)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="probability that a request meets a random fault (5xx, 429, reset, truncated)")
+    parser.add_argument("--no-evolve", dest="evolve", action="store_false",
+                        help="keep downloads and image counts still")
+    parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.fault_rate <= 1.0:
+        parser.error("--fault-rate must be between 0 and 1")
+    return args
+
+
+def build(args: argparse.Namespace) -> Simulator:
+    dataset = Dataset.generate(seed=args.seed, organizations=args.organizations,
+                               repositories=args.repositories, tags_per_repository=args.tags_per_repository,
+                               shared_with_me=args.shared_with_me, start=time.time())
+    simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
+                          latency=args.latency)
+    if args.fault_rate > 0:
+        share = args.fault_rate / len(_RANDOM_FAULTS)
+        for fault in _RANDOM_FAULTS:
+            simulator.faults.add(FaultRule(probability=share, **fault))
+    return simulator
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    simulator = build(args)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    url = simulator.start(args.host, args.port)
+    account = simulator.account
+    # Throw-away credentials of this process only: a client needs them to talk to it.
+    print(f"url={url}\nregion={account.region}\nproject_id={account.project_id}\n"
+          f"access_key={account.ak}\nsecret_key={account.sk}\ndomain={account.domain_name}\n"
+          f"domain_id={account.domain_id}\nusername={account.username}\npassword={account.password}",
+          flush=True)
+    while not stop.wait(0.5):
+        pass
+    simulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Fault injection: rules that slow, refuse, cut or corrupt matching requests."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.simulator.replies import Reply, gateway_error, swr_error
+
+KINDS = ("latency", "status", "timeout", "reset", "malformed", "truncated", "wrong_type")
+BODY_KINDS = ("malformed", "truncated", "wrong_type")
+_DEFAULT_SECONDS = {"latency": 1.0, "timeout": 30.0}
+
+
+class FaultRule:
+    """``FaultRule("status", operation="ListReposDetails", times=2, status=429, retry_after=1)``.
+
+    ``operation=None`` matches every operation; ``times=N`` expires the rule after N applications.
+    Parameters: latency/timeout ``seconds``; status ``status``, ``retry_after``, ``error_code``.
+    """
+
+    def __init__(self, kind: str, operation: str | None = None, times: int | None = None,
+                 probability: float = 1.0, **params: Any) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1")
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+        if kind == "status" and int(params.get("status", 0)) < 400:
+            raise ValueError("a status fault needs status= an error code (429, 500, 502, 503, ...)")
+        self.kind = kind
+        self.operation = operation
+        self.remaining = times
+        self.probability = probability
+        self.params = params
+
+    @property
+    def seconds(self) -> float:
+        return float(self.params.get("seconds", _DEFAULT_SECONDS.get(self.kind, 0.0)))
+
+    def __repr__(self) -> str:
+        return (f"FaultRule({self.kind!r}, operation={self.operation!r}, remaining={self.remaining!r}, "
+                f"probability={self.probability!r}, params={self.params!r})")
+
+
+@dataclass(frozen=True)
+class Decision:
+    extra_latency: float = 0.0
+    rule: FaultRule | None = None
+
+
+class FaultSet:
+    """The active rules; thread-safe. Latency rules add up, the first other matching rule applies."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def remove(self, rule: FaultRule) -> None:
+        with self._lock:
+            if rule in self._rules:
+                self._rules.remove(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    @property
+    def rules(self) -> list[FaultRule]:
+        with self._lock:
+            return list(self._rules)
+
+    def decide(self, operation: str | None) -> Decision:
+        latency, chosen = 0.0, None
+        with self._lock:
+            for rule in list(self._rules):
+                if rule.operation not in (None, operation):
+                    continue
+                if rule.kind != "latency" and chosen is not None:
+                    continue
+                if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                    continue
+                self._consume(rule)
+                if rule.kind == "latency":
+                    latency += rule.seconds
+                else:
+                    chosen = rule
+        return Decision(latency, chosen)
+
+    def _consume(self, rule: FaultRule) -> None:
+        if rule.remaining is None:
+            return
+        rule.remaining -= 1
+        if rule.remaining <= 0:
+            self._rules.remove(rule)
+
+
+def status_reply(rule: FaultRule) -> Reply:
+    status = int(rule.params["status"])
+    code = rule.params.get("error_code")
+    if status == 429:
+        error = gateway_error(429, code or "APIGW.0308", "The throttling threshold has been reached: "
+                              "policy user over ratelimit,limit:100,time:1 minute")
+    elif status in (502, 504):
+        error = gateway_error(status, code or "APIGW.0202", "Backend unavailable")
+    else:
+        error = swr_error(status, code or f"SVCSTG.SWR.{status}0001", "Internal server error")
+    retry_after = rule.params.get("retry_after")
+    if retry_after is not None:
+        seconds = float(retry_after)
+        error.reply.headers["Retry-After"] = str(int(seconds)) if seconds.is_integer() else str(seconds)
+    return error.reply
+
+
+def corrupt(kind: str, reply: Reply) -> bytes:
+    """The body a corrupting rule sends instead of ``reply``'s."""
+    body = reply.body()
+    if kind == "truncated":
+        return body[: len(body) // 2]
+    if kind == "malformed":
+        # A JSON text can never start with "{[" or "{{", whatever the real body was.
+        return b"{" + body
+    return json.dumps(_wrong_types(reply.payload)).encode("utf-8")
+
+
+def _wrong_types(value: Any) -> Any:
+    """An array becomes an object; inside objects numbers and booleans become strings."""
+    if isinstance(value, list):
+        return {"items": [_stringify(item) for item in value]}
+    return _stringify(value)
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _stringify(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_stringify(item) for item in value]
+    return value

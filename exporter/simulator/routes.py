@@ -1,0 +1,55 @@
+"""Which operation a method and raw path name, with its path parameters percent-decoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+# auth: "project" = SWR call (credentials and project checked), "account" = signed IAM call,
+# "none" = IAM password login (a signature, if any, is still checked).
+_TABLE: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
+    ("GET", ("v2", "manage", "namespaces"), "ListNamespaces", "list_namespaces", "project"),
+    ("GET", ("v2", "manage", "namespaces", "*"), "ShowNamespace", "show_namespace", "project"),
+    ("GET", ("v2", "manage", "namespaces", "*", "repos", "*"), "ShowRepository", "show_repository",
+     "project"),
+    ("GET", ("v2", "manage", "namespaces", "*", "repos", "*", "tags"), "ListRepositoryTags", "list_tags",
+     "project"),
+    ("GET", ("v2", "manage", "namespaces", "*", "repositories", "*", "access-domains"), "ListRepoDomains",
+     "list_repo_domains", "project"),
+    ("GET", ("v2", "manage", "repos"), "ListReposDetails", "list_repos", "project"),
+    ("GET", ("v2", "manage", "shared-repositories"), "ListSharedReposDetails", "list_shared", "project"),
+    ("GET", ("v2", "manage", "projects", "*", "quotas"), "ListQuotas", "list_quotas", "project"),
+    ("GET", ("v2", "manage", "overview"), "ShowDomainOverview", "show_overview", "project"),
+    ("POST", ("v3", "auth", "tokens"), "KeystoneCreateUserTokenByPassword", "create_token", "none"),
+    ("GET", ("v3", "projects"), "KeystoneListProjects", "list_projects", "account"),
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: str
+    handler: str
+    args: tuple[str, ...]
+    auth: str
+
+    @property
+    def iam(self) -> bool:
+        return self.operation.startswith("Keystone")
+
+
+def match(method: str, raw_path: str) -> Route | None:
+    """Split the raw path first, then decode each segment, so ``%2F`` stays inside a name."""
+    raw = [segment for segment in raw_path.split("/") if segment]
+    segments = [unquote(segment) for segment in raw]
+    for verb, pattern, operation, handler, auth in _TABLE:
+        if verb != method or len(pattern) != len(segments):
+            continue
+        args = []
+        for want, got in zip(pattern, segments, strict=True):
+            if want == "*":
+                args.append(got)
+            elif want != got:
+                break
+        else:
+            return Route(operation, handler, tuple(args), auth)
+    return None
