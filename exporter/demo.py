@@ -1,0 +1,53 @@
+"""``--demo``: the embedded simulator with sample data, and a configuration pointing at it.
+
+The simulator's account is made up on the spot, so no real credentials are involved and none are kept.
+Its data grow while it runs (downloads, images), so graphs show motion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .config import Config, parse_config
+from .simulator import Account, Dataset, Simulator
+
+log = logging.getLogger(__name__)
+
+DEMO_POLL_INTERVAL = "15s"
+
+
+def demo_settings(base_url: str, account: Account) -> dict:
+    return {
+        "region": "cn-north-4",
+        "endpoint": base_url,
+        "iam_endpoint": base_url,
+        "project_id": account.project_id,
+        "auth": {"type": "aksk", "access_key": account.ak, "secret_key": account.sk},
+        "poll_interval": DEMO_POLL_INTERVAL,
+    }
+
+
+@contextlib.contextmanager
+def demo_config(seed: int = 2026) -> Iterator[Config]:
+    dataset = Dataset.generate(
+        seed=seed,
+        organizations=6,
+        repositories=150,
+        tags_per_repository=4,
+        shared_with_me=5,
+        start=time.time(),
+    )
+    account = Account.generate()
+    with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005) as simulator:
+        log.info("demo: simulated SWR API at %s", simulator.base_url)
+        yield parse_config(
+            demo_settings(simulator.base_url, account),
+            base_dir=Path.cwd(),
+            environ={},
+            hostname=lambda: "demo",
+            source="--demo",
+        )

@@ -1,0 +1,126 @@
+"""Renders a snapshot to exposition bytes once, and adds the small self-metrics block per scrape.
+
+A poll produces one immutable snapshot; its block is rendered lazily, once per format (text 0.0.4 or
+OpenMetrics) and encoding (plain or gzip), and reused by every scrape until the next snapshot. Only the
+exporter's own metrics, which move between polls, are rendered per scrape. Each family stays one
+contiguous group because the two blocks never share a family.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+from prometheus_client import exposition as text_format
+from prometheus_client.openmetrics import exposition as openmetrics_format
+
+from .collector import SnapshotCollector
+from .model import Snapshot
+
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_CONTENT_TYPE = openmetrics_format.CONTENT_TYPE_LATEST
+_EOF = b"# EOF\n"
+
+
+def wants_openmetrics(accept: str | None) -> bool:
+    """Content negotiation as Prometheus does it: OpenMetrics only when the scraper asks for it."""
+    if not accept:
+        return False
+    return any(part.split(";")[0].strip() == "application/openmetrics-text" for part in accept.split(","))
+
+
+def wants_gzip(accept_encoding: str | None) -> bool:
+    if not accept_encoding:
+        return False
+    for part in accept_encoding.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+@dataclass(frozen=True)
+class _Gzipped:
+    """The compressed snapshot block and the compressor state after it, to append the per-scrape tail."""
+
+    head: bytes
+    compressor: zlib._Compress
+
+    def finish(self, tail: bytes) -> bytes:
+        compressor = self.compressor.copy()
+        return self.head + compressor.compress(tail) + compressor.flush()
+
+
+def _gzip_head(block: bytes) -> _Gzipped:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    head = compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return _Gzipped(head, compressor)
+
+
+def render_snapshot(snapshot: Snapshot, openmetrics: bool) -> bytes:
+    """The snapshot's families alone; OpenMetrics without its ``# EOF`` so more can follow."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(lambda: snapshot))
+    if openmetrics:
+        return openmetrics_format.generate_latest(registry).removesuffix(_EOF)
+    return text_format.generate_latest(registry)
+
+
+class _RenderedSnapshot:
+    def __init__(self, snapshot: Snapshot | None, render: Callable[[Snapshot, bool], bytes]) -> None:
+        self.snapshot = snapshot
+        self._render = render
+        self._lock = threading.Lock()
+        self._plain: dict[bool, bytes] = {}
+        self._gzip: dict[bool, _Gzipped] = {}
+
+    def plain(self, openmetrics: bool) -> bytes:
+        with self._lock:
+            if openmetrics not in self._plain:
+                snapshot = self.snapshot
+                self._plain[openmetrics] = b"" if snapshot is None else self._render(snapshot, openmetrics)
+            return self._plain[openmetrics]
+
+    def gzipped(self, openmetrics: bool) -> _Gzipped:
+        block = self.plain(openmetrics)
+        with self._lock:
+            if openmetrics not in self._gzip:
+                self._gzip[openmetrics] = _gzip_head(block)
+            return self._gzip[openmetrics]
+
+
+class Exposition:
+    """Answers one scrape: the cached block of the current snapshot plus the live self-metrics."""
+
+    def __init__(
+        self,
+        self_registry: CollectorRegistry,
+        render: Callable[[Snapshot, bool], bytes] = render_snapshot,
+    ) -> None:
+        self._self_registry = self_registry
+        self._render = render
+        self._current = _RenderedSnapshot(None, render)
+
+    def _rendered(self, snapshot: Snapshot | None) -> _RenderedSnapshot:
+        current = self._current
+        if current.snapshot is not snapshot:
+            current = _RenderedSnapshot(snapshot, self._render)
+            self._current = current
+        return current
+
+    def body(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> bytes:
+        rendered = self._rendered(snapshot)
+        if openmetrics:
+            tail = openmetrics_format.generate_latest(self._self_registry)
+        else:
+            tail = text_format.generate_latest(self._self_registry)
+        if gzip:
+            return rendered.gzipped(openmetrics).finish(tail)
+        return rendered.plain(openmetrics) + tail
+
+    @staticmethod
+    def content_type(openmetrics: bool) -> str:
+        return OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE

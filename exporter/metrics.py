@@ -1,0 +1,154 @@
+"""The metric catalogue (DESIGN.md section 5): every name, type, help text and label set, declared once.
+
+The README's metric table is checked against this module by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CACHED = " Refreshed every poll interval from the SWR API, not at scrape time."
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    type: str  # "gauge" | "counter" | "histogram"
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+REPO = ("organization", "repository")
+SHARED = ("direction", "owner_account", "organization", "repository")
+
+REPOSITORY_INFO = MetricSpec(
+    "swr_repository_info", "gauge", "Repository metadata, value always 1." + CACHED, (*REPO, "category")
+)
+REPOSITORY_SIZE = MetricSpec(
+    "swr_repository_size_bytes", "gauge", "Total size of the repository's images in bytes." + CACHED, REPO
+)
+REPOSITORY_IMAGES = MetricSpec(
+    "swr_repository_images", "gauge", "Number of images (tags) in the repository." + CACHED, REPO
+)
+REPOSITORY_DOWNLOADS = MetricSpec(
+    "swr_repository_downloads_total",
+    "counter",
+    "Image downloads of the repository, as counted by SWR." + CACHED,
+    REPO,
+)
+REPOSITORY_PUBLIC = MetricSpec(
+    "swr_repository_public", "gauge", "1 if the repository is public, 0 if private." + CACHED, REPO
+)
+REPOSITORY_CREATED = MetricSpec(
+    "swr_repository_created_timestamp_seconds",
+    "gauge",
+    "When the repository was created, Unix time." + CACHED,
+    REPO,
+)
+REPOSITORY_UPDATED = MetricSpec(
+    "swr_repository_updated_timestamp_seconds",
+    "gauge",
+    "When the repository was last updated (last push), Unix time." + CACHED,
+    REPO,
+)
+ORGANIZATION_INFO = MetricSpec(
+    "swr_organization_info",
+    "gauge",
+    "Organization (SWR namespace) visible to the exporter's credentials, with their access level; value 1."
+    + CACHED,
+    ("organization", "access"),
+)
+SHARED_REPOSITORIES = MetricSpec(
+    "swr_shared_repositories",
+    "gauge",
+    "Number of shared repositories: direction=self shared by this account, thirdparty shared with it."
+    + CACHED,
+    ("direction",),
+)
+SHARED_REPOSITORY_INFO = MetricSpec(
+    "swr_shared_repository_info",
+    "gauge",
+    "Shared repository metadata, value always 1." + CACHED,
+    (*SHARED, "category"),
+)
+SHARED_REPOSITORY_VALID = MetricSpec(
+    "swr_shared_repository_valid",
+    "gauge",
+    "1 while a repository shared with this account (direction=thirdparty) has not expired, else 0." + CACHED,
+    SHARED,
+)
+SHARED_REPOSITORY_SIZE = MetricSpec(
+    "swr_shared_repository_size_bytes",
+    "gauge",
+    "Total size of the shared repository in bytes." + CACHED,
+    SHARED,
+)
+SHARED_REPOSITORY_IMAGES = MetricSpec(
+    "swr_shared_repository_images", "gauge", "Number of images in the shared repository." + CACHED, SHARED
+)
+QUOTA_LIMIT = MetricSpec("swr_quota_limit", "gauge", "SWR quota limit of the account." + CACHED, ("quota",))
+QUOTA_USED = MetricSpec("swr_quota_used", "gauge", "SWR quota used by the account." + CACHED, ("quota",))
+
+UP = MetricSpec("swr_up", "gauge", "1 if the last poll of the SWR API fully succeeded, else 0.")
+BUILD_INFO = MetricSpec(
+    "swr_exporter_build_info",
+    "gauge",
+    "Exporter build information, value always 1.",
+    ("version", "python_version"),
+)
+LAST_POLL_SUCCESS = MetricSpec(
+    "swr_exporter_last_poll_success_timestamp_seconds",
+    "gauge",
+    "When the last fully successful poll finished, Unix time.",
+)
+LAST_POLL_DURATION = MetricSpec(
+    "swr_exporter_last_poll_duration_seconds", "gauge", "How long the last poll of the SWR API took."
+)
+POLLS = MetricSpec("swr_exporter_polls_total", "counter", "Polls of the SWR API started.")
+POLL_FAILURES = MetricSpec(
+    "swr_exporter_poll_failures_total", "counter", "Polls in which at least one collector failed."
+)
+COLLECTOR_SUCCESS = MetricSpec(
+    "swr_exporter_collector_success",
+    "gauge",
+    "1 if the collector succeeded in the last poll, else 0.",
+    ("collector",),
+)
+COLLECTOR_DURATION = MetricSpec(
+    "swr_exporter_collector_duration_seconds",
+    "gauge",
+    "How long the collector took in the last poll.",
+    ("collector",),
+)
+API_REQUESTS = MetricSpec(
+    "swr_exporter_api_requests_total",
+    "counter",
+    "HTTP requests made to the SWR and IAM APIs, retries included; code is the status or 'error'.",
+    ("operation", "code"),
+)
+API_ERRORS = MetricSpec(
+    "swr_exporter_api_errors_total",
+    "counter",
+    "Failed API requests by reason, retries included.",
+    ("operation", "reason"),
+)
+API_DURATION = MetricSpec(
+    "swr_exporter_api_request_duration_seconds",
+    "histogram",
+    "Duration of API requests, each attempt.",
+    ("operation",),
+)
+API_RETRIES = MetricSpec("swr_exporter_api_retries_total", "counter", "API request retries.", ("operation",))
+SERIES_DROPPED = MetricSpec(
+    "swr_exporter_series_dropped",
+    "gauge",
+    "Data series left out of the latest snapshot: reason=filter for organizations outside the "
+    "organization filter or shard (one organization_info series each), reason=cap beyond max_series.",
+    ("reason",),
+)
+
+API_DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+CATALOGUE: tuple[MetricSpec, ...] = tuple(
+    value for value in globals().values() if isinstance(value, MetricSpec)
+)

@@ -1,0 +1,227 @@
+"""The background loop: poll the SWR API, build an immutable Snapshot, swap it in with one assignment.
+
+Each collector succeeds or fails on its own. A failed collector serves its last good data until
+``max_staleness`` has passed since that data was fetched, then its series go; its failure always shows
+in ``swr_exporter_collector_success`` and ``swr_up``. Nothing raised by the API ends the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .client import ApiError, RequestObserver
+from .config import Target
+from .model import CollectorStatus, Repository, ResponseError, Snapshot
+from .sources import (
+    BriefResult,
+    Client,
+    Organizations,
+    Unavailable,
+    fetch_organizations,
+    fetch_quotas,
+    fetch_repositories,
+    fetch_repository_briefs,
+    fetch_shared,
+)
+from .tokens import TokenError
+
+log = logging.getLogger(__name__)
+
+EXPECTED_FAILURES = (ApiError, TokenError, Unavailable)
+NOT_YET_AVAILABLE = ("shares", "tags")
+
+
+class PartialFailure(Exception):
+    """A collector got some of its data; it fails, but what it got is served."""
+
+    def __init__(self, message: str, data: Any) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+@dataclass(frozen=True)
+class _Good:
+    data: Any
+    at: float
+
+
+class Poller:
+    def __init__(
+        self,
+        target: Target,
+        client: Client,
+        *,
+        project_id: Callable[[], str | None] | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        observer: RequestObserver | None = None,
+    ) -> None:
+        self.target = target
+        self._polling = target.polling
+        self._client = client
+        self._project_id = project_id or (lambda: target.project_id)
+        self._clock = clock
+        self._monotonic = monotonic
+        self._observer = observer
+        self._good: dict[str, _Good] = {}
+        self._briefs: dict[tuple[str, str], _Good] = {}
+        self._polls = 0
+        self._failures = 0
+        self._last_success: float | None = None
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self.first_poll_done = threading.Event()
+        for name in NOT_YET_AVAILABLE:
+            if getattr(self._polling.collectors, name):
+                log.warning("target %s: collector %s is not available in this version", target.name, name)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._snapshot
+
+    def collectors(self) -> list[str]:
+        """Organizations always (discovery and filters need them); account-wide ones on shard 0 only."""
+        enabled = self._polling.collectors
+        account_wide = self._polling.shard.index == 0
+        names = ["organizations"]
+        if enabled.repositories:
+            names.append("repositories")
+        if enabled.shared and account_wide:
+            names.append("shared")
+        if enabled.quotas and account_wide:
+            names.append("quotas")
+        return names
+
+    def poll_once(self) -> Snapshot:
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> Snapshot:
+        started, begin = self._clock(), self._monotonic()
+        names = self.collectors()
+        results: dict[str, tuple[CollectorStatus, Any]] = {}
+        results["organizations"] = self._run("organizations", self._organizations)
+        orgs: Organizations | None = results["organizations"][1]
+        tasks = {
+            "repositories": lambda: self._repositories(orgs),
+            "shared": lambda: fetch_shared(self._client),
+            "quotas": lambda: fetch_quotas(self._client, self._project_id()),
+        }
+        others = [name for name in names if name in tasks]
+        with ThreadPoolExecutor(max_workers=max(1, len(others)), thread_name_prefix="collector") as pool:
+            futures = {name: pool.submit(self._run, name, tasks[name]) for name in others}
+            results.update({name: future.result() for name, future in futures.items()})
+        return self._publish(started, self._monotonic() - begin, names, results)
+
+    def _publish(
+        self,
+        started: float,
+        duration: float,
+        names: list[str],
+        results: dict[str, tuple[CollectorStatus, Any]],
+    ) -> Snapshot:
+        statuses = tuple(results[name][0] for name in names)
+        data: dict[str, Any] = {name: results[name][1] for name in names if results[name][1] is not None}
+        orgs = data.pop("organizations", None)
+        if orgs is not None:
+            data["organizations"] = orgs.watched
+        self._polls += 1
+        if all(status.success for status in statuses):
+            self._last_success = self._clock()
+        else:
+            self._failures += 1
+        snapshot = Snapshot(
+            target=self.target.name,
+            started_at=started,
+            duration_seconds=duration,
+            collectors=statuses,
+            data=data,
+            polls_total=self._polls,
+            poll_failures_total=self._failures,
+            last_success=self._last_success,
+            filtered_series=orgs.left_out if orgs is not None else 0,
+            max_series=self._polling.max_series,
+        )
+        self._snapshot = snapshot
+        return snapshot
+
+    def _organizations(self) -> Organizations:
+        return fetch_organizations(self._client, self._polling)
+
+    def _repositories(self, orgs: Organizations | None) -> tuple[Repository, ...]:
+        if not self._polling.repositories:
+            return fetch_repositories(self._client, self._polling, orgs.watched if orgs else None)
+        return self._briefs_with_carry_over(fetch_repository_briefs(self._client, self._polling))
+
+    def _briefs_with_carry_over(self, result: BriefResult) -> tuple[Repository, ...]:
+        """A configured repository that fails keeps its last good record until max_staleness, so one
+        missing repository does not hide the others."""
+        now = self._clock()
+        for repo in result.repositories:
+            self._briefs[repo.organization, repo.name] = _Good(repo, now)
+        repos = list(result.repositories)
+        for ref, _ in result.failures:
+            good = self._briefs.get((ref.organization, ref.name))
+            if good and now - good.at <= self._polling.max_staleness:
+                repos.append(good.data)
+        repos.sort(key=lambda r: (r.organization, r.name))
+        if result.failures:
+            first_ref, first_error = result.failures[0]
+            message = (
+                f"{len(result.failures)} of {len(result.failures) + len(result.repositories)} configured "
+                f"repositories failed; first {first_ref.organization}/{first_ref.name}: {first_error}"
+            )
+            raise PartialFailure(message, tuple(repos))
+        return tuple(repos)
+
+    def _run(self, name: str, fetch: Callable[[], Any]) -> tuple[CollectorStatus, Any]:
+        begin = self._monotonic()
+        try:
+            data = fetch()
+        except ResponseError as error:
+            # The client counted the HTTP exchange as fine; the content was not, so count it here.
+            if self._observer is not None:
+                self._observer.error(error.operation, "invalid_response")
+            return self._failed(name, begin, str(error), None)
+        except PartialFailure as partial:
+            return self._failed(name, begin, str(partial), partial.data, partial=True)
+        except EXPECTED_FAILURES as error:
+            return self._failed(name, begin, str(error), None)
+        except Exception as error:  # a bug must not take the other collectors or the loop down
+            log.exception("target %s: collector %s raised unexpectedly", self.target.name, name)
+            return self._failed(name, begin, f"internal error: {type(error).__name__}", None)
+        now = self._clock()
+        self._good[name] = _Good(data, now)
+        return CollectorStatus(name, True, self._monotonic() - begin, None, now), data
+
+    def _failed(
+        self, name: str, begin: float, message: str, data: Any, partial: bool = False
+    ) -> tuple[CollectorStatus, Any]:
+        duration = self._monotonic() - begin
+        log.warning("target %s: collector %s failed: %s", self.target.name, name, message)
+        if partial:
+            return CollectorStatus(name, False, duration, message, self._clock()), data
+        good = self._good.get(name)
+        if good is not None and self._clock() - good.at <= self._polling.max_staleness:
+            return CollectorStatus(name, False, duration, message, good.at, stale=True), good.data
+        self._good.pop(name, None)
+        return CollectorStatus(name, False, duration, message, None), None
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll every ``poll_interval`` (start to start) until ``stop`` is set."""
+        interval = self._polling.poll_interval
+        while not stop.is_set():
+            begin = self._monotonic()
+            try:
+                self.poll_once()
+            except Exception:  # keep polling: the next poll may well succeed
+                log.exception("target %s: poll failed unexpectedly", self.target.name)
+            finally:
+                self.first_poll_done.set()
+            stop.wait(max(0.0, interval - (self._monotonic() - begin)))

@@ -1,0 +1,83 @@
+import gzip
+
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from exporter.exposition import Exposition, render_snapshot, wants_gzip, wants_openmetrics
+from tests.snapshots import repo, snapshot
+
+
+def self_registry() -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    Gauge("swr_exporter_demo_self", "A self metric.", registry=registry).set(1)
+    return registry
+
+
+def families(text: str, openmetrics: bool = False) -> dict:
+    parse = parse_openmetrics if openmetrics else parse_text
+    return {f.name: f for f in parse(text)}
+
+
+def test_scrape_is_the_cached_snapshot_block_followed_by_self_metrics():
+    exposition = Exposition(self_registry())
+    body = exposition.body(snapshot(), openmetrics=False, gzip=False).decode()
+    parsed = families(body)
+    assert "swr_repository_size_bytes" in parsed
+    assert "swr_exporter_demo_self" in parsed
+    assert body.index("swr_repository_size_bytes") < body.index("swr_exporter_demo_self")
+
+
+def test_openmetrics_has_exactly_one_eof_at_the_end():
+    body = Exposition(self_registry()).body(snapshot(), openmetrics=True, gzip=False).decode()
+    assert body.endswith("# EOF\n")
+    assert body.count("# EOF") == 1
+    parsed = families(body, openmetrics=True)
+    assert parsed["swr_repository_downloads"].type == "counter"
+
+
+def test_gzip_body_decompresses_to_the_plain_body():
+    exposition = Exposition(self_registry())
+    snap = snapshot()
+    for openmetrics in (False, True):
+        plain = exposition.body(snap, openmetrics, gzip=False)
+        assert gzip.decompress(exposition.body(snap, openmetrics, gzip=True)) == plain
+
+
+def test_snapshot_is_rendered_once_per_format_and_again_for_a_new_snapshot():
+    calls = []
+
+    def counting_render(snap, openmetrics):
+        calls.append(openmetrics)
+        return render_snapshot(snap, openmetrics)
+
+    exposition = Exposition(self_registry(), render=counting_render)
+    first = snapshot()
+    for _ in range(3):
+        exposition.body(first, False, False)
+        exposition.body(first, False, True)
+        exposition.body(first, True, False)
+    assert calls == [False, True]
+    exposition.body(snapshot(), False, False)
+    assert calls == [False, True, False]
+
+
+def test_label_values_survive_quotes_backslashes_newlines_unicode_and_slashes():
+    name = 'library/ngi"nx\\x\n镜像'
+    body = Exposition(self_registry()).body(snapshot([repo(name=name)]), False, False).decode()
+    [sample] = families(body)["swr_repository_size_bytes"].samples
+    assert sample.labels == {"organization": "group", "repository": name}
+
+
+def test_no_snapshot_yet_serves_only_self_metrics():
+    body = Exposition(self_registry()).body(None, openmetrics=False, gzip=False).decode()
+    assert set(families(body)) == {"swr_exporter_demo_self"}
+
+
+def test_content_negotiation():
+    assert wants_openmetrics("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+    assert not wants_openmetrics("text/plain;version=0.0.4")
+    assert not wants_openmetrics(None)
+    assert wants_gzip("gzip, deflate")
+    assert not wants_gzip("gzip;q=0")
+    assert not wants_gzip("identity")

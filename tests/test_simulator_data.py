@@ -1,0 +1,196 @@
+"""The data generator, the dataset's editing methods, evolution over time, and the console script."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import requests
+
+from exporter.simulator import Account, Dataset, Simulator
+from exporter.simulator.data import CATEGORIES, valid_organization_name
+from exporter.simulator.evolve import repo_state
+
+START = 1_700_000_000.0
+REPO_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+
+
+def snapshot(ds: Dataset) -> list[Any]:
+    return ([dataclasses.asdict(o) for o in ds.organizations] + [dataclasses.asdict(r) for r in ds.repositories]
+            + [dataclasses.asdict(s) for s in ds.shared_with_me])
+
+
+def token_for(sim: Simulator) -> dict[str, str]:
+    account = sim.account
+    user = {"domain": {"name": account.domain_name}, "name": account.username, "password": account.password}
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}},
+                     "scope": {"project": {"id": account.project_id}}}}
+    resp = requests.post(f"{sim.base_url}/v3/auth/tokens", json=body, timeout=5)
+    return {"X-Auth-Token": resp.headers["X-Subject-Token"]}
+
+
+def test_same_seed_and_sizes_give_the_same_dataset() -> None:
+    first = Dataset.generate(seed=42, organizations=5, repositories=60, start=START)
+    second = Dataset.generate(seed=42, organizations=5, repositories=60, start=START)
+    assert snapshot(first) == snapshot(second)
+    assert snapshot(first) != snapshot(Dataset.generate(seed=43, organizations=5, repositories=60, start=START))
+
+
+def test_generated_names_follow_the_swr_rules() -> None:
+    ds = Dataset.generate(seed=9, organizations=40, repositories=400)
+    assert len({o.name for o in ds.organizations}) == 40
+    assert all(valid_organization_name(o.name) for o in ds.organizations)
+    assert all(REPO_NAME.match(r.name) for r in ds.repositories)
+    keys = [(r.namespace, r.name) for r in ds.repositories]
+    assert len(keys) == len(set(keys))
+
+
+def test_generated_data_covers_the_interesting_cases() -> None:
+    ds = Dataset.generate(seed=42, organizations=5, repositories=60, shared_with_me=4, start=START)
+    repos = ds.repositories
+    assert {r.category for r in repos} == set(CATEGORIES)
+    assert any(r.is_public for r in repos) and not all(r.is_public for r in repos)
+    assert any("/" in r.name for r in repos)
+    assert any(not r.description.isascii() for r in repos)
+    assert {o.auth for o in ds.organizations} <= {7, 3, 1}
+    assert all(r.num_images == len(r.tags) == 3 and r.size == sum(t.size for t in r.tags) for r in repos)
+    assert all(r.created <= r.updated <= START for r in repos)
+    assert any(r.shares for r in repos)
+    assert {s.valid for s in ds.shared_with_me} == {True, False}
+    assert all(org.name in {r.namespace for r in repos} for org in ds.organizations)
+
+
+def test_more_than_a_thousand_repositories_in_one_organization_page_correctly() -> None:
+    ds = Dataset.generate(seed=1, organizations=1, repositories=1500)
+    with Simulator(ds) as sim:
+        headers = token_for(sim)
+        pages = [requests.get(f"{sim.base_url}/v2/manage/repos?limit=1000&offset={offset}", headers=headers,
+                              timeout=10) for offset in (0, 1000)]
+    assert [p.headers["Content-Range"] for p in pages] == ["0-1000/1500", "1000-500/1500"]
+    names = [item["name"] for page in pages for item in page.json()]
+    assert names == [r.name for r in ds.repositories]
+
+
+def test_evolution_grows_downloads_images_and_size_monotonically() -> None:
+    ds = Dataset.generate(seed=4, organizations=3, repositories=80, start=START)
+    times = [START + hours * 3600.0 for hours in (0, 1, 7, 30, 200, 2000)]
+    for repo in ds.repositories:
+        states = [repo_state(repo, START, t) for t in times]
+        for before, after in zip(states, states[1:], strict=False):
+            assert after.num_download >= before.num_download
+            assert after.num_images >= before.num_images
+            assert after.size >= before.size
+            assert after.updated >= before.updated
+        assert len(states[-1].tag_names(repo)) == states[-1].num_images
+    final = [repo_state(r, START, times[-1]) for r in ds.repositories]
+    assert any(s.num_download > r.num_download for s, r in zip(final, ds.repositories, strict=True))
+    assert any(s.num_images > r.num_images for s, r in zip(final, ds.repositories, strict=True))
+
+
+def test_evolving_simulator_answers_with_growing_downloads() -> None:
+    ds = Dataset.empty(start=START)
+    ds.add_organization("group")
+    ds.add_repository("group", "app", num_download=10, download_rate=0.5, image_interval=3600.0,
+                      image_size=1000)
+    now = [START]
+    with Simulator(ds, clock=lambda: now[0], evolve=True, max_skew=None) as sim:
+        headers = token_for(sim)
+        url = f"{sim.base_url}/v2/manage/namespaces/group/repos/app"
+        first = requests.get(url, headers=headers, timeout=5).json()
+        now[0] = START + 7200.0
+        later = requests.get(url, headers=headers, timeout=5).json()
+        tags = requests.get(url + "/tags", headers=headers, timeout=5).json()
+    assert (first["num_download"], first["num_images"]) == (10, 1)
+    assert (later["num_download"], later["num_images"]) == (3610, 3)
+    assert later["size"] == first["size"] + 2000
+    assert [t["Tag"] for t in tags] == ["latest", "build-1", "build-2"]
+
+
+def test_a_still_simulator_ignores_the_clock() -> None:
+    ds = Dataset.empty(start=START)
+    ds.add_organization("group")
+    ds.add_repository("group", "app", num_download=10, download_rate=5.0)
+    with Simulator(ds, clock=lambda: START + 1e6, evolve=False) as sim:
+        body = requests.get(f"{sim.base_url}/v2/manage/namespaces/group/repos/app", headers=token_for(sim),
+                            timeout=5).json()
+    assert body["num_download"] == 10
+
+
+def test_edits_while_running_show_in_the_next_answer() -> None:
+    ds = Dataset.empty()
+    ds.add_organization("group")
+    ds.add_repository("group", "app")
+    with Simulator(ds) as sim:
+        headers = token_for(sim)
+        url = f"{sim.base_url}/v2/manage/repos?namespace=group"
+        assert [i["name"] for i in requests.get(url, headers=headers, timeout=5).json()] == ["app"]
+        ds.add_repository("group", "db")
+        ds.update_repository("group", "app", num_download=99)
+        items = requests.get(url, headers=headers, timeout=5).json()
+        assert [(i["name"], i["num_download"]) for i in items] == [("app", 99), ("db", 0)]
+        ds.delete_organization("group")
+        assert requests.get(url, headers=headers, timeout=5).json() == []
+
+
+def test_share_validity_follows_the_deadline_and_the_clock() -> None:
+    ds = Dataset.empty(start=START)
+    ds.add_organization("group")
+    ds.add_repository("group", "app")
+    ds.add_share("group", "app", "partner", deadline=START + 60.0)
+    now = [START]
+    with Simulator(ds, clock=lambda: now[0], max_skew=None) as sim:
+        headers = token_for(sim)
+        url = f"{sim.base_url}/v2/manage/namespaces/group/repositories/app/access-domains"
+        before = requests.get(url, headers=headers, timeout=5).json()[0]["status"]
+        now[0] = START + 61.0
+        after = requests.get(url, headers=headers, timeout=5).json()[0]["status"]
+    assert (before, after) == (True, False)
+
+
+@pytest.mark.parametrize(("name", "valid"), [
+    ("group", True), ("a", True), ("team-a.b_c", True), ("a__b", True), ("a___b", False), ("Group", False),
+    ("1group", False), ("group-", False), ("a-.b", False), ("a._b", False), ("", False), ("a" * 65, False),
+])
+def test_organization_names_are_checked(name: str, valid: bool) -> None:
+    assert valid_organization_name(name) is valid
+
+
+def test_adding_invalid_or_duplicate_things_is_refused() -> None:
+    ds = Dataset.empty()
+    ds.add_organization("group")
+    with pytest.raises(ValueError):
+        ds.add_organization("group")
+    with pytest.raises(ValueError):
+        ds.add_organization("Bad_Name")
+    with pytest.raises(ValueError):
+        ds.add_repository("missing", "app")
+    ds.add_repository("group", "app")
+    with pytest.raises(ValueError):
+        ds.add_repository("group", "app")
+
+
+def test_account_repr_hides_the_secret_key_and_password() -> None:
+    account = Account.generate()
+    assert account.sk not in repr(account)
+    assert account.password not in repr(account)
+    assert re.fullmatch(r"[0-9a-f]{32}", account.project_id)
+
+
+def test_console_script_prints_credentials_serves_and_stops_on_sigterm() -> None:
+    command = [sys.executable, "-m", "exporter.simulator", "--port", "0", "--organizations", "2",
+               "--repositories", "10", "--seed", "1", "--latency", "0.0", "--fault-rate", "0.0"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
+        assert process.stdout is not None
+        printed = dict(process.stdout.readline().strip().split("=", 1) for _ in range(9))
+        resp = requests.get(f"{printed['url']}/v2/manage/namespaces", timeout=5)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert resp.status_code == 401
+    assert {"access_key", "secret_key", "project_id", "username", "password"} <= set(printed)
