@@ -138,6 +138,6 @@ def fetch_shared(client: Client) -> tuple[SharedRepository, ...]:
 
 def fetch_quotas(client: Client, project_id: str | None) -> tuple[Quota, ...]:
     if not project_id:
-        raise Unavailable("project_id is unknown: set project_id in the configuration")
+        raise Unavailable("project_id is unknown: it is not configured and no IAM token has named it yet")
     quotas = parse_quotas("ListQuotas", client.list_quotas(project_id))
     return tuple(sorted(quotas, key=lambda q: q.key))

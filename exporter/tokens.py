@@ -204,6 +204,7 @@ class IamPasswordToken:
         self._refresh_at = 0.0
         self._failures = 0
         self._next_attempt = 0.0
+        self._last_error = "no request made yet"
 
     @property
     def project_id(self) -> str | None:
@@ -223,7 +224,7 @@ class IamPasswordToken:
             if issued is not None and now < issued.expires_at:
                 return issued.value
             raise TokenError(
-                f"no valid IAM token: the last request to IAM failed; retrying in "
+                f"no valid IAM token: {self._last_error}; next attempt in "
                 f"{max(0.0, self._next_attempt - now):.0f}s"
             )
 
@@ -246,12 +247,8 @@ class IamPasswordToken:
             self._failures += 1
             delay = min(BACKOFF_FIRST * 2 ** (self._failures - 1), BACKOFF_MAX)
             self._next_attempt = now + delay
-            log.warning(
-                "IAM token request failed (%s: %s); next attempt in %.0fs",
-                type(exc).__name__,
-                self._scrub(str(exc)),
-                delay,
-            )
+            self._last_error = self._scrub(str(exc)) or type(exc).__name__
+            log.warning("IAM token request failed (%s); next attempt in %.0fs", self._last_error, delay)
             return self._issued
         lifetime = issued.expires_at - fetched
         self._issued = issued
