@@ -179,6 +179,15 @@ def test_invalid_paging_is_a_400_in_both_error_formats(sim: Simulator,
     assert body["error_msg"] == body["errors"][0]["errorMessage"]
 
 
+def test_shared_lists_filter_by_namespace_and_name_in_both_forms(sim: Simulator) -> None:
+    theirs = sim.dataset.shared_with_me[0].repository
+    wanted = f"center::thirdparty|namespace::{theirs.namespace}|name::{theirs.name}"
+    items = get_json(sim, "/v2/manage/shared-repositories", [("filter", wanted)])
+    assert [(i["namespace"], i["name"]) for i in items] == [(theirs.namespace, theirs.name)]
+    mine = get_json(sim, "/v2/manage/shared-repositories", [("center", "self"), ("namespace", "group")])
+    assert [i["name"] for i in mine] == ["busybox"]
+
+
 def test_shared_repositories_require_center(sim: Simulator) -> None:
     assert signed_get(sim, "/v2/manage/shared-repositories").status_code == 400
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 import signal
@@ -22,8 +23,8 @@ REPO_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0
 
 
 def snapshot(ds: Dataset) -> list[Any]:
-    return ([dataclasses.asdict(o) for o in ds.organizations] + [dataclasses.asdict(r) for r in ds.repositories]
-            + [dataclasses.asdict(s) for s in ds.shared_with_me])
+    things: list[Any] = [*ds.organizations, *ds.repositories, *ds.shared_with_me]
+    return [dataclasses.asdict(thing) for thing in things]
 
 
 def token_for(sim: Simulator) -> dict[str, str]:
@@ -39,7 +40,8 @@ def test_same_seed_and_sizes_give_the_same_dataset() -> None:
     first = Dataset.generate(seed=42, organizations=5, repositories=60, start=START)
     second = Dataset.generate(seed=42, organizations=5, repositories=60, start=START)
     assert snapshot(first) == snapshot(second)
-    assert snapshot(first) != snapshot(Dataset.generate(seed=43, organizations=5, repositories=60, start=START))
+    other = Dataset.generate(seed=43, organizations=5, repositories=60, start=START)
+    assert snapshot(first) != snapshot(other)
 
 
 def test_generated_names_follow_the_swr_rules() -> None:
@@ -82,7 +84,7 @@ def test_evolution_grows_downloads_images_and_size_monotonically() -> None:
     times = [START + hours * 3600.0 for hours in (0, 1, 7, 30, 200, 2000)]
     for repo in ds.repositories:
         states = [repo_state(repo, START, t) for t in times]
-        for before, after in zip(states, states[1:], strict=False):
+        for before, after in itertools.pairwise(states):
             assert after.num_download >= before.num_download
             assert after.num_images >= before.num_images
             assert after.size >= before.size

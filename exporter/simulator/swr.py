@@ -81,10 +81,13 @@ class SwrApi:
         if center not in ("self", "thirdparty"):
             raise bad_parameter("center must be self or thirdparty")
         page = Page.from_params(params)
+        ns = params.get("namespace")
         if center == "self":
-            repos = self._view(self.dataset.shared_by_me(), params, cache=False)
+            mine = [r for r in self.dataset.shared_by_me() if ns is None or r.namespace == ns]
+            repos = self._view(mine, params, cache=False)
             return page.reply(repos, lambda repo, total: self._list_item(repo, False, total))
-        shared = {shared.repository.id: shared for shared in self.dataset.shared_with_me}
+        shared = {s.repository.id: s for s in self.dataset.shared_with_me
+                  if ns is None or s.repository.namespace == ns}
         repos = self._view(tuple(s.repository for s in shared.values()), params, cache=False)
 
         def render(repo: Repository, total: int) -> dict[str, Any]:
