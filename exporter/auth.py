@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote
 
+from exporter.headers import header_value
 from exporter.secret import Secret
 from exporter.tokens import FileToken, IamFetch, IamPasswordToken, StaticToken, TokenError, TokenSource
 
@@ -118,7 +119,7 @@ def authorization(
     body: bytes | None,
 ) -> str:
     """The ``Authorization`` header value for a request whose headers already carry X-Sdk-Date."""
-    sdk_date = _header(headers, "X-Sdk-Date")
+    sdk_date = header_value(headers, "X-Sdk-Date")
     if sdk_date is None:
         raise ValueError("X-Sdk-Date header is required for signing")
     canonical, signed = canonical_request(method, path, query, headers, body)
@@ -128,14 +129,6 @@ def authorization(
 
 def sdk_date(now: datetime) -> str:
     return now.astimezone(UTC).strftime(DATE_FORMAT)
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 class RequestAuth(Protocol):

@@ -199,30 +199,7 @@ def parse_organizations(operation: str, items: Sequence[object]) -> list[Organiz
     return result
 
 
-def parse_repository_list(operation: str, items: Sequence[object]) -> list[Repository]:
-    """Elements of ``GET /v2/manage/repos`` (ShowReposResp)."""
-    result = []
-    for index, obj in enumerate(items):
-        item = _Item(operation, f"item {index}", obj)
-        result.append(
-            Repository(
-                organization=item.name("namespace"),
-                name=item.name("name"),
-                category=item.text("category") or "",
-                size_bytes=item.integer("size"),
-                images=item.integer("num_images"),
-                downloads=item.integer("num_download"),
-                public=item.boolean("is_public"),
-                created=item.timestamp("created_at"),
-                updated=item.timestamp("updated_at"),
-            )
-        )
-    return result
-
-
-def parse_repository_brief(operation: str, organization: str, obj: object) -> Repository:
-    """The brief-info object of ``GET /v2/manage/namespaces/{ns}/repos/{repo}`` (seed 000)."""
-    item = _Item(operation, "response", obj)
+def _repository(item: _Item, organization: str, created_key: str, updated_key: str) -> Repository:
     return Repository(
         organization=organization,
         name=item.name("name"),
@@ -231,9 +208,24 @@ def parse_repository_brief(operation: str, organization: str, obj: object) -> Re
         images=item.integer("num_images"),
         downloads=item.integer("num_download"),
         public=item.boolean("is_public"),
-        created=item.timestamp("created"),
-        updated=item.timestamp("updated"),
+        created=item.timestamp(created_key),
+        updated=item.timestamp(updated_key),
     )
+
+
+def parse_repository_list(operation: str, items: Sequence[object]) -> list[Repository]:
+    """Elements of ``GET /v2/manage/repos`` (ShowReposResp)."""
+    result = []
+    for index, obj in enumerate(items):
+        item = _Item(operation, f"item {index}", obj)
+        result.append(_repository(item, item.name("namespace"), "created_at", "updated_at"))
+    return result
+
+
+def parse_repository_brief(operation: str, organization: str, obj: object) -> Repository:
+    """The brief-info object of ``GET /v2/manage/namespaces/{ns}/repos/{repo}`` (seed 000), which says
+    ``created``/``updated`` where the lists say ``created_at``/``updated_at``."""
+    return _repository(_Item(operation, "response", obj), organization, "created", "updated")
 
 
 def parse_shared_list(operation: str, direction: str, items: Sequence[object]) -> list[SharedRepository]:

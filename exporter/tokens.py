@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from exporter.headers import header_value
 from exporter.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def parse_token_response(headers: Mapping[str, str], body: object, now: float) -
     Lifetime is measured on IAM's clock and laid onto ours from ``now``, so a skewed local clock neither
     expires tokens early nor serves them late.
     """
-    value = _header(headers, "X-Subject-Token")
+    value = header_value(headers, "X-Subject-Token")
     if not value:
         raise TokenError("IAM response has no X-Subject-Token header")
     result = body.get("token", body) if isinstance(body, dict) else None
@@ -163,14 +164,6 @@ def _parse_time(value: object) -> float | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 class IamPasswordToken:
