@@ -27,7 +27,7 @@ from prometheus_client.registry import Collector
 
 from . import __version__, metrics
 from .metrics import MetricSpec
-from .model import Organization, Quota, Repository, SharedRepository, Snapshot
+from .model import Image, Organization, Quota, Repository, RepositoryShares, SharedRepository, Snapshot
 from .telemetry import Telemetry
 
 DIRECTIONS = ("self", "thirdparty")
@@ -57,6 +57,14 @@ def _shared_values(repo: SharedRepository) -> tuple[float | None, ...]:
 
 def _flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
+
+
+def _share_series(entry: RepositoryShares) -> int:
+    return 1 + sum((s.valid is not None) + (s.expiry is not None) for s in entry.shares)
+
+
+def _image_series(image: Image) -> int:
+    return (image.size_bytes is not None) + (image.updated is not None)
 
 
 def _series(values: tuple[float | None, ...]) -> int:
@@ -99,12 +107,21 @@ class SnapshotCollector(Collector):
         repos, dropped_repos = _within_cap(
             snapshot.repositories, lambda r: _series(_repository_values(r)), budget
         )
+        budget -= sum(_series(_repository_values(r)) for r in repos)
+        shares, dropped_shares = _within_cap(snapshot.shares, _share_series, budget)
+        budget -= sum(_share_series(entry) for entry in shares)
+        images, dropped_images = _within_cap(snapshot.images, _image_series, budget)
         yield from _organization_families(orgs)
         yield from _repository_families(repos)
         if "shared" in snapshot.data:
             yield from _shared_families(snapshot.shared, shared)
+        if "shares" in snapshot.data:
+            yield from _share_families(shares)
+        if "tags" in snapshot.data:
+            yield from _image_families(images)
         yield from _quota_families(snapshot.quotas)
-        yield from _health_families(snapshot, dropped_orgs + dropped_shared + dropped_repos)
+        dropped = dropped_orgs + dropped_shared + dropped_repos + dropped_shares + dropped_images
+        yield from _health_families(snapshot, dropped)
 
 
 def _organization_families(orgs: Sequence[Organization]) -> Iterator[Metric]:
@@ -159,6 +176,31 @@ def _shared_families(
             _add(metric, labels, value)
     yield info
     yield from valued
+
+
+def _share_families(entries: Sequence[RepositoryShares]) -> Iterator[Metric]:
+    count = family(metrics.REPOSITORY_SHARES)
+    valid = family(metrics.REPOSITORY_SHARE_VALID)
+    expiry = family(metrics.REPOSITORY_SHARE_EXPIRY)
+    for entry in entries:
+        labels = (entry.organization, entry.repository)
+        count.add_metric(list(labels), float(len(entry.shares)))
+        for share in entry.shares:
+            _add(valid, [*labels, share.shared_with, share.permit], _flag(share.valid))
+            _add(expiry, [*labels, share.shared_with], share.expiry)
+    yield count
+    yield valid
+    yield expiry
+
+
+def _image_families(images: Sequence[Image]) -> Iterator[Metric]:
+    size, updated = family(metrics.IMAGE_SIZE), family(metrics.IMAGE_UPDATED)
+    for image in images:
+        labels = [image.organization, image.repository, image.tag]
+        _add(size, labels, image.size_bytes)
+        _add(updated, labels, image.updated)
+    yield size
+    yield updated
 
 
 def _quota_families(quotas: Sequence[Quota]) -> Iterator[Metric]:

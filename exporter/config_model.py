@@ -79,6 +79,10 @@ class TLSConfig:
     insecure_skip_verify: bool = False
 
 
+# Quotas and shares change slowly and tags cost a call per repository: by default they run less often.
+DEFAULT_COLLECTOR_INTERVALS = {"shares": 900.0, "quotas": 3600.0, "tags": 3600.0}
+
+
 @dataclass(frozen=True)
 class Polling:
     """Everything a target may override. Durations in seconds.
@@ -99,10 +103,24 @@ class Polling:
     max_series: int = 200_000
     shard: Shard = field(default_factory=Shard)
     tls: TLSConfig = field(default_factory=TLSConfig)
+    collector_intervals: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.max_staleness:
             object.__setattr__(self, "max_staleness", 3 * self.poll_interval)
+
+    def interval(self, collector: str) -> float:
+        """How often a collector runs: its own interval if set, else its default; never more often
+        than ``poll_interval``."""
+        configured = dict(self.collector_intervals)
+        wanted = configured.get(collector, DEFAULT_COLLECTOR_INTERVALS.get(collector, self.poll_interval))
+        return max(self.poll_interval, wanted)
+
+    def staleness(self, collector: str) -> float:
+        """How long a failed collector's last good data is served: max_staleness counted from when the
+        data was due for refreshing, so a collector that runs hourly keeps its data as long as one that
+        runs every poll."""
+        return self.max_staleness + self.interval(collector) - self.poll_interval
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class Layer:
     values: dict[str, object] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
     collectors: dict[str, bool] = field(default_factory=dict)
+    intervals: dict[str, float] = field(default_factory=dict)
     invalid: set[str] = field(default_factory=set)
 
 
@@ -46,6 +47,8 @@ def read_polling(node: Node) -> Layer:
             layer.invalid.add(key)
         elif key == "collectors":
             layer.collectors = value  # type: ignore[assignment]
+        elif key == "collector_intervals":
+            layer.intervals = value  # type: ignore[assignment]
         else:
             layer.values[key] = value
             layer.paths[key] = node.at(key)
@@ -58,7 +61,8 @@ def build_polling(node: Node, defaults: Layer, own: Layer) -> Polling:
     if not {"poll_interval", "max_staleness"} & (defaults.invalid | own.invalid):
         _check_staleness(node, values, paths)
     collectors = Collectors(**{**defaults.collectors, **own.collectors})
-    return Polling(**values, collectors=collectors)  # type: ignore[arg-type]
+    intervals = tuple(sorted({**defaults.intervals, **own.intervals}.items()))
+    return Polling(**values, collectors=collectors, collector_intervals=intervals)  # type: ignore[arg-type]
 
 
 def _check_staleness(node: Node, values: Mapping[str, object], paths: Mapping[str, str]) -> None:
@@ -129,6 +133,15 @@ def _collectors(node: Node, key: str) -> dict[str, bool] | None:
     return {name: value for name, value in switches.items() if value is not None}
 
 
+def _collector_intervals(node: Node, key: str) -> dict[str, float] | None:
+    section = node.mapping(key)
+    if section is None:
+        return None
+    section.check_keys(COLLECTOR_NAMES)
+    intervals = {name: section.duration(name, minimum=1.0) for name in COLLECTOR_NAMES if section.has(name)}
+    return {name: value for name, value in intervals.items() if value is not None}
+
+
 def _shard(node: Node, key: str) -> Shard | None:
     section = node.mapping(key)
     if section is None:
@@ -182,6 +195,7 @@ _READERS: dict[str, Callable[[Node, str], object]] = {
     "organizations": _organizations,
     "repositories": _repositories,
     "collectors": _collectors,
+    "collector_intervals": _collector_intervals,
     "max_series": lambda node, key: node.integer(key, 1),
     "shard": _shard,
     "tls": _tls,

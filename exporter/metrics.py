@@ -86,6 +86,34 @@ SHARED_REPOSITORY_SIZE = MetricSpec(
 SHARED_REPOSITORY_IMAGES = MetricSpec(
     "swr_shared_repository_images", "gauge", "Number of images in the shared repository." + CACHED, SHARED
 )
+REPOSITORY_SHARES = MetricSpec(
+    "swr_repository_shares",
+    "gauge",
+    "Number of accounts a repository of this account is shared with (access domains)." + CACHED,
+    REPO,
+)
+REPOSITORY_SHARE_VALID = MetricSpec(
+    "swr_repository_share_valid",
+    "gauge",
+    "1 while the share of a repository with an account is valid, 0 once it has expired." + CACHED,
+    (*REPO, "shared_with", "permit"),
+)
+REPOSITORY_SHARE_EXPIRY = MetricSpec(
+    "swr_repository_share_expiry_timestamp_seconds",
+    "gauge",
+    "When the share of a repository with an account expires, Unix time; absent for shares without end."
+    + CACHED,
+    (*REPO, "shared_with"),
+)
+IMAGE_SIZE = MetricSpec(
+    "swr_image_size_bytes", "gauge", "Size of the image (tag) in bytes." + CACHED, (*REPO, "tag")
+)
+IMAGE_UPDATED = MetricSpec(
+    "swr_image_updated_timestamp_seconds",
+    "gauge",
+    "When the image (tag) was last updated (pushed), Unix time." + CACHED,
+    (*REPO, "tag"),
+)
 QUOTA_LIMIT = MetricSpec("swr_quota_limit", "gauge", "SWR quota limit of the account." + CACHED, ("quota",))
 QUOTA_USED = MetricSpec("swr_quota_used", "gauge", "SWR quota used by the account." + CACHED, ("quota",))
 

@@ -57,6 +57,34 @@ class SharedRepository:
 
 
 @dataclass(frozen=True, slots=True)
+class Share:
+    """One account a repository of ours is shared with (access-domains)."""
+
+    shared_with: str
+    permit: str
+    valid: bool | None
+    expiry: float | None  # None: shared forever, or unknown
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryShares:
+    organization: str
+    repository: str
+    shares: tuple[Share, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One tag of a repository (tags collector)."""
+
+    organization: str
+    repository: str
+    tag: str
+    size_bytes: int | None
+    updated: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Quota:
     key: str
     limit: int | None
@@ -107,6 +135,14 @@ class Snapshot:
     @property
     def quotas(self) -> Sequence[Quota]:
         return self.data.get("quotas", ())
+
+    @property
+    def shares(self) -> Sequence[RepositoryShares]:
+        return self.data.get("shares", ())
+
+    @property
+    def images(self) -> Sequence[Image]:
+        return self.data.get("tags", ())
 
     def status(self, collector: str) -> CollectorStatus | None:
         return next((s for s in self.collectors if s.name == collector), None)
@@ -256,3 +292,30 @@ def parse_quotas(operation: str, items: Sequence[object]) -> list[Quota]:
         item = _Item(operation, f"quotas[{index}]", obj)
         result.append(Quota(item.name("quota_key"), item.integer("quota_limit"), item.integer("used")))
     return result
+
+
+def parse_access_domains(
+    operation: str, organization: str, repository: str, items: Sequence[object]
+) -> RepositoryShares:
+    """``GET .../repositories/{repo}/access-domains``; ``deadline`` is a UTC time or ``forever``."""
+    shares = []
+    for index, obj in enumerate(items):
+        item = _Item(operation, f"item {index}", obj)
+        deadline = item.text("deadline")
+        expiry = None if deadline in (None, "", "forever") else item.timestamp("deadline")
+        shares.append(
+            Share(item.name("access_domain"), item.text("permit") or "", item.boolean("status"), expiry)
+        )
+    shares.sort(key=lambda share: share.shared_with)
+    return RepositoryShares(organization, repository, tuple(shares))
+
+
+def parse_tags(operation: str, organization: str, repository: str, items: Sequence[object]) -> list[Image]:
+    """``GET .../repos/{repo}/tags``: the v2 list names the tag ``Tag``, with a capital T."""
+    images = []
+    for index, obj in enumerate(items):
+        item = _Item(operation, f"item {index}", obj)
+        images.append(
+            Image(organization, repository, item.name("Tag"), item.integer("size"), item.timestamp("updated"))
+        )
+    return images

@@ -28,13 +28,18 @@ from .sources import (
     fetch_repositories,
     fetch_repository_briefs,
     fetch_shared,
+    fetch_shares,
+    fetch_tags,
 )
 from .tokens import TokenError
 
 log = logging.getLogger(__name__)
 
 EXPECTED_FAILURES = (ApiError, TokenError, Unavailable)
-NOT_YET_AVAILABLE = ("shares", "tags")
+# Collectors of a phase run in parallel; each phase may use what the earlier ones produced.
+PHASES = (("organizations",), ("repositories", "shared", "quotas"), ("shares", "tags"))
+# Polls start on a schedule that drifts by milliseconds; a slow collector due "almost now" runs now.
+INTERVAL_SLACK = 1.0
 
 
 class PartialFailure(Exception):
@@ -76,10 +81,9 @@ class Poller:
         self._last_success: float | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._previous: dict[str, tuple[CollectorStatus, Any]] = {}
+        self._ran: dict[str, float] = {}
         self.first_poll_done = threading.Event()
-        for name in NOT_YET_AVAILABLE:
-            if getattr(self._polling.collectors, name):
-                log.warning("target %s: collector %s is not available in this version", target.name, name)
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -89,14 +93,15 @@ class Poller:
         """Organizations always (discovery and filters need them); account-wide ones on shard 0 only."""
         enabled = self._polling.collectors
         account_wide = self._polling.shard.index == 0
-        names = ["organizations"]
-        if enabled.repositories:
-            names.append("repositories")
-        if enabled.shared and account_wide:
-            names.append("shared")
-        if enabled.quotas and account_wide:
-            names.append("quotas")
-        return names
+        wanted = {
+            "organizations": True,
+            "repositories": enabled.repositories,
+            "shared": enabled.shared and account_wide,
+            "quotas": enabled.quotas and account_wide,
+            "shares": enabled.shares,
+            "tags": enabled.tags,
+        }
+        return [name for phase in PHASES for name in phase if wanted[name]]
 
     def poll_once(self) -> Snapshot:
         with self._lock:
@@ -106,18 +111,43 @@ class Poller:
         started, begin = self._clock(), self._monotonic()
         names = self.collectors()
         results: dict[str, tuple[CollectorStatus, Any]] = {}
-        results["organizations"] = self._run("organizations", self._organizations)
-        orgs: Organizations | None = results["organizations"][1]
-        tasks = {
+        for phase in PHASES:
+            tasks = self._tasks(results)
+            enabled = [name for name in phase if name in names]
+            due = [name for name in enabled if self._due(name, begin)]
+            results.update({name: self._previous[name] for name in enabled if name not in due})
+            with ThreadPoolExecutor(max_workers=max(1, len(due)), thread_name_prefix="collector") as pool:
+                futures = {name: pool.submit(self._run, name, tasks[name]) for name in due}
+                results.update({name: future.result() for name, future in futures.items()})
+            for name in due:
+                self._ran[name] = begin
+        self._previous = results
+        return self._publish(started, self._monotonic() - begin, names, results)
+
+    def _due(self, name: str, now: float) -> bool:
+        """Every poll runs the collectors whose interval is the poll interval; a slower one runs when its
+        interval has passed, and after a failure at every poll."""
+        interval = self._polling.interval(name)
+        previous = self._previous.get(name)
+        if interval <= self._polling.poll_interval or previous is None or not previous[0].success:
+            return True
+        return now - self._ran.get(name, float("-inf")) >= interval - INTERVAL_SLACK
+
+    def _tasks(self, results: dict[str, tuple[CollectorStatus, Any]]) -> dict[str, Callable[[], Any]]:
+        """What each collector does, given what the earlier phases of this poll produced."""
+
+        def data(name: str) -> Any:
+            return results[name][1] if name in results else None
+
+        orgs: Organizations | None = data("organizations")
+        return {
+            "organizations": lambda: fetch_organizations(self._client, self._polling),
             "repositories": lambda: self._repositories(orgs),
             "shared": lambda: fetch_shared(self._client),
             "quotas": lambda: fetch_quotas(self._client, self._project_id()),
+            "shares": lambda: fetch_shares(self._client, self._polling, data("shared")),
+            "tags": lambda: fetch_tags(self._client, data("repositories")),
         }
-        others = [name for name in names if name in tasks]
-        with ThreadPoolExecutor(max_workers=max(1, len(others)), thread_name_prefix="collector") as pool:
-            futures = {name: pool.submit(self._run, name, tasks[name]) for name in others}
-            results.update({name: future.result() for name, future in futures.items()})
-        return self._publish(started, self._monotonic() - begin, names, results)
 
     def _publish(
         self,
@@ -150,9 +180,6 @@ class Poller:
         )
         self._snapshot = snapshot
         return snapshot
-
-    def _organizations(self) -> Organizations:
-        return fetch_organizations(self._client, self._polling)
 
     def _repositories(self, orgs: Organizations | None) -> tuple[Repository, ...]:
         if not self._polling.repositories:
@@ -208,7 +235,7 @@ class Poller:
         if partial:
             return CollectorStatus(name, False, duration, message, self._clock()), data
         good = self._good.get(name)
-        if good is not None and self._clock() - good.at <= self._polling.max_staleness:
+        if good is not None and self._clock() - good.at <= self._polling.staleness(name):
             return CollectorStatus(name, False, duration, message, good.at, stale=True), good.data
         self._good.pop(name, None)
         return CollectorStatus(name, False, duration, message, None), None

@@ -14,16 +14,20 @@ from typing import Protocol
 from .client import ApiError
 from .config import Polling, RepositoryRef
 from .model import (
+    Image,
     Organization,
     Quota,
     Repository,
+    RepositoryShares,
     ResponseError,
     SharedRepository,
+    parse_access_domains,
     parse_organizations,
     parse_quotas,
     parse_repository_brief,
     parse_repository_list,
     parse_shared_list,
+    parse_tags,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,8 @@ class Client(Protocol):
     def show_repository(self, namespace: str, repository: str) -> dict: ...
     def list_shared_repos(self, center: str) -> list[dict]: ...
     def list_quotas(self, project_id: str) -> list[dict]: ...
+    def list_repo_domains(self, namespace: str, repository: str) -> list[dict]: ...
+    def list_repository_tags(self, namespace: str, repository: str) -> list[dict]: ...
     def map(self, fn: Callable, items: Iterable) -> list: ...
 
 
@@ -141,3 +147,41 @@ def fetch_quotas(client: Client, project_id: str | None) -> tuple[Quota, ...]:
         raise Unavailable("project_id is unknown: it is not configured and no IAM token has named it yet")
     quotas = parse_quotas("ListQuotas", client.list_quotas(project_id))
     return tuple(sorted(quotas, key=lambda q: q.key))
+
+
+def fetch_shares(
+    client: Client, polling: Polling, shared: Sequence[SharedRepository] | None
+) -> tuple[RepositoryShares, ...]:
+    """Access domains of each repository this account shares. The shared collector's ``center=self``
+    list of this poll is reused when there is one; otherwise (it is off, or this is not shard 0) the
+    list is fetched here."""
+    if shared is None:
+        shared = parse_shared_list("ListSharedReposDetails", "self", client.list_shared_repos("self"))
+    ours = sorted(
+        {(r.organization, r.name) for r in shared if r.direction == "self" and _ours(polling, r.organization)}
+    )
+    answers = client.map(lambda key: client.list_repo_domains(*key), ours)
+    result = []
+    for (organization, repository), answer in zip(ours, answers, strict=True):
+        if isinstance(answer, ApiError):
+            if answer.reason == "not_found":  # unshared or deleted since the list was made
+                continue
+            raise answer
+        result.append(parse_access_domains("ListRepoDomains", organization, repository, answer))
+    return tuple(result)
+
+
+def fetch_tags(client: Client, repositories: Sequence[Repository] | None) -> tuple[Image, ...]:
+    """Every tag of every watched repository: one paged listing per repository, in parallel."""
+    if repositories is None:
+        raise Unavailable("the repository list is unavailable, so the tags cannot be listed")
+    keys = [(repo.organization, repo.name) for repo in repositories]
+    answers = client.map(lambda key: client.list_repository_tags(*key), keys)
+    images: list[Image] = []
+    for (organization, repository), answer in zip(keys, answers, strict=True):
+        if isinstance(answer, ApiError):
+            if answer.reason == "not_found":  # deleted since the repository list was made
+                continue
+            raise answer
+        images.extend(parse_tags("ListRepositoryTags", organization, repository, answer))
+    return tuple(images)

@@ -118,3 +118,28 @@ def test_exporter_collector_reports_api_calls_by_operation():
     import platform
     assert value("swr_exporter_build_info", {"version": "1.2.3",
                                              "python_version": platform.python_version()}) == 1
+
+
+def test_shares_and_tags_become_series_and_count_against_the_cap():
+    from exporter.model import Image, RepositoryShares, Share
+
+    shares = (RepositoryShares("group", "busybox", (Share("partner", "read", True, 1.8e9),
+                                                    Share("other", "read", False, None))),)
+    images = (Image("group", "busybox", "v1", 5, 1.7e9), Image("group", "busybox", "v2", 6, None))
+    base = snapshot()
+    snap = replace(base, data={**base.data, "shares": shares, "tags": images})
+    value = registry_for(snap).get_sample_value
+    share = {**REPO, "shared_with": "partner"}
+    assert value("swr_repository_shares", REPO) == 2
+    assert value("swr_repository_share_valid", {**share, "permit": "read"}) == 1
+    assert value("swr_repository_share_valid", {**REPO, "shared_with": "other", "permit": "read"}) == 0
+    assert value("swr_repository_share_expiry_timestamp_seconds", share) == 1.8e9
+    assert value("swr_repository_share_expiry_timestamp_seconds", {**REPO, "shared_with": "other"}) is None
+    assert value("swr_image_size_bytes", {**REPO, "tag": "v2"}) == 6
+    assert value("swr_image_updated_timestamp_seconds", {**REPO, "tag": "v2"}) is None
+
+    # 1 organization + 4 shared + 7 repository + 4 share series fit; the 3 image series do not.
+    capped = registry_for(replace(snap, max_series=16)).get_sample_value
+    assert capped("swr_repository_shares", REPO) == 2
+    assert capped("swr_image_size_bytes", {**REPO, "tag": "v1"}) is None
+    assert capped("swr_exporter_series_dropped", {"reason": "cap"}) == 3

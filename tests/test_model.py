@@ -135,3 +135,29 @@ def test_seed_pages_hold_the_examples_used_here():
     text = " ".join(p.read_text() for p in seeds.glob("*.txt"))
     for value in ('"size": 2099575', '"created": "2021-06-02T09:59:25.51307Z"', '"size": 115645792'):
         assert value in text
+
+
+def test_access_domains_give_validity_and_expiry_with_forever_as_no_expiry():
+    from exporter.model import parse_access_domains
+
+    items = [
+        {"namespace": "group", "repository": "busybox", "access_domain": "partner-b", "permit": "read",
+         "deadline": "forever", "status": True},
+        {"namespace": "group", "repository": "busybox", "access_domain": "partner-a", "permit": "read",
+         "deadline": "2017-01-01T00:00:00Z", "status": False},
+    ]
+    entry = parse_access_domains("ListRepoDomains", "group", "busybox", items)
+    assert [(s.shared_with, s.valid, s.expiry) for s in entry.shares] == [
+        ("partner-a", False, 1483228800.0),
+        ("partner-b", True, None),
+    ]
+
+
+def test_tags_are_read_from_the_capital_tag_key():
+    from exporter.model import parse_tags
+
+    [image] = parse_tags("ListRepositoryTags", "group", "busybox",
+                         [{"Tag": "v1", "size": 5, "updated": "2017-01-01T00:00:00Z"}])
+    assert (image.tag, image.size_bytes, image.updated) == ("v1", 5, 1483228800.0)
+    with pytest.raises(ResponseError, match="field 'Tag' is missing"):
+        parse_tags("ListRepositoryTags", "group", "busybox", [{"tag": "v1"}])

@@ -148,3 +148,59 @@ def test_a_wrongly_typed_answer_is_counted_as_an_invalid_response():
     snap = Poller(target(), client, clock=clock, monotonic=clock, observer=telemetry).poll_once()
     assert "field 'size': expected an integer" in snap.status("repositories").error
     assert telemetry.state().errors == {("ListReposDetails", "invalid_response"): 1}
+
+
+def test_slow_collectors_run_at_their_own_interval_and_keep_their_data_between_runs():
+    clock = Clock()
+    client = FakeClient()
+    poller = poller_for(client, clock, poll_interval="1m", collector_intervals={"quotas": "10m"})
+    poller.poll_once()
+    clock.now += 60
+    snap = poller.poll_once()
+    assert [c for c in client.calls if c[0] == "ListQuotas"] == [("ListQuotas", "0" * 32)]
+    assert snap.status("quotas").success and [q.key for q in snap.quotas] == ["namespace"]
+    clock.now += 540
+    poller.poll_once()
+    assert len([c for c in client.calls if c[0] == "ListQuotas"]) == 2
+
+
+def test_a_failed_slow_collector_is_retried_at_the_next_poll():
+    clock = Clock()
+    client = FakeClient()
+    client.failures["ListQuotas"] = throttled("ListQuotas")
+    poller = poller_for(client, clock, poll_interval="1m")
+    poller.poll_once()
+    del client.failures["ListQuotas"]
+    clock.now += 60
+    assert poller.poll_once().status("quotas").success
+
+
+def shares_client():
+    client = FakeClient(shared={"self": [repo_item("group", "busybox")], "thirdparty": []})
+    client.domains = {("group", "busybox"): [{"access_domain": "partner", "permit": "read",
+                                             "deadline": "forever", "status": True}]}
+    client.list_repo_domains = lambda ns, repo: (client.calls.append(("ListRepoDomains", ns, repo))
+                                                 or client.domains[ns, repo])
+    return client
+
+
+def test_shares_reuse_the_shared_collectors_list_of_this_poll():
+    client = shares_client()
+    snap = poller_for(client, collectors={"shares": True}).poll_once()
+    assert [c for c in client.calls if c[0] == "ListSharedReposDetails"] == [
+        ("ListSharedReposDetails", "self"), ("ListSharedReposDetails", "thirdparty")]
+    [entry] = snap.shares
+    assert (entry.repository, entry.shares[0].shared_with, entry.shares[0].expiry) == ("busybox", "partner", None)
+
+
+def test_shares_list_what_is_shared_themselves_when_the_shared_collector_is_off():
+    client = shares_client()
+    snap = poller_for(client, collectors={"shares": True, "shared": False}).poll_once()
+    assert ("ListSharedReposDetails", "self") in client.calls
+    assert snap.status("shares").success and len(snap.shares) == 1
+
+
+def test_tags_fail_clearly_without_a_repository_list():
+    client = FakeClient()
+    snap = poller_for(client, collectors={"tags": True, "repositories": False}).poll_once()
+    assert "repository list is unavailable" in snap.status("tags").error
