@@ -33,8 +33,9 @@ PROJECT = "0123456789abcdef0123456789abcdef"
 
 
 def load_valid(name: str, environ: dict[str, str] | None = None, host: str = "swr-exporter-2"):
-    return load_config(FIXTURES / "valid" / name, environ={} if environ is None else environ,
-                       hostname=lambda: host)
+    return load_config(
+        FIXTURES / "valid" / name, environ={} if environ is None else environ, hostname=lambda: host
+    )
 
 
 def problems_of(name: str) -> list[str]:
@@ -48,8 +49,11 @@ def parse(data: object, environ: dict[str, str] | None = None, host: str = "swr-
 
 
 def aksk_env() -> dict[str, str]:
-    return {"HUAWEICLOUD_SDK_AK": secrets.token_hex(10), "HUAWEICLOUD_SDK_SK": secrets.token_hex(20),
-            "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}
+    return {
+        "HUAWEICLOUD_SDK_AK": secrets.token_hex(10),
+        "HUAWEICLOUD_SDK_SK": secrets.token_hex(20),
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
+    }
 
 
 # --- one fixture per kind of mistake -----------------------------------------------------------------
@@ -61,12 +65,12 @@ INVALID = {
     "bad-duration": 'poll_interval: invalid duration "5 minutes"',
     "duration-without-unit": 'request_timeout: invalid duration 30 (give a unit, e.g. "30s")',
     "bad-regex": 'organizations.include[0]: invalid regular expression "^team-(": '
-                 "missing ), unterminated subpattern at position 6",
+    "missing ), unterminated subpattern at position 6",
     "missing-region": "region: required (the Huawei Cloud region, e.g. cn-north-4)",
     "unknown-region": "region: unknown region \"cn-nort-4\" (did you mean 'cn-north-4'?); "
-                      "give endpoint to use a region this exporter does not know",
+    "give endpoint to use a region this exporter does not know",
     "missing-credentials": "auth.secret_key: missing: give secret_key_file or secret_key "
-                           "or environment variable HUAWEICLOUD_SDK_SK",
+    "or environment variable HUAWEICLOUD_SDK_SK",
     "both-key-and-file": "auth.secret_key_file: give either secret_key or secret_key_file, not both",
     "file-does-not-exist": "auth.secret_key_file: file does not exist",
     "empty-secret-file": "auth.secret_key_file: file is empty",
@@ -74,27 +78,27 @@ INVALID = {
     "unknown-auth-type": 'auth.type: must be one of aksk, password, token, got "oauth"',
     "token-without-token-file": 'auth.token_file: required for auth.type "token"',
     "missing-project-id": 'project_id: required for auth.type "aksk": '
-                          "give project_id or environment variable HUAWEICLOUD_SDK_PROJECT_ID",
+    "give project_id or environment variable HUAWEICLOUD_SDK_PROJECT_ID",
     "out-of-range": "max_concurrency: must be between 1 and 64, got 100",
     "rate-limit-zero": "rate_limit: must be a number greater than 0, got 0",
     "poll-interval-too-short": "poll_interval: must be at least 1s, got 500ms",
     "staleness-below-interval": "max_staleness: must not be shorter than poll_interval (10m), got 5m",
     "bad-endpoint": "endpoint: must be an http:// or https:// URL with a host name",
     "shard-auto-without-ordinal": 'shard.index: "auto" needs a host name that ends in a number '
-                                  '(a StatefulSet pod such as "swr-exporter-3"), '
-                                  'but the host name is "exporter"',
+    '(a StatefulSet pod such as "swr-exporter-3"), '
+    'but the host name is "exporter"',
     "shard-index-out-of-range": "shard.index: must be less than total (3), got 3",
     "ca-file-does-not-exist": "tls.ca_file: file does not exist",
     "repository-without-name": "repositories[0].name: required",
     "duplicate-repository": "repositories[1]: duplicate of repositories[0]",
     "duplicate-target-names": 'targets[1].name: duplicate name "prod"',
     "invalid-target-name": 'targets[0].name: invalid name "prod north": '
-                           'use letters, digits, "_", "." and "-", starting with a letter or digit',
+    'use letters, digits, "_", "." and "-", starting with a letter or digit',
     "auth-beside-targets": "auth: not allowed beside targets (give it in each target)",
     "empty-targets": "targets: must be a non-empty list of targets",
     "not-a-mapping": "(top level): must be a mapping, got list",
     "yaml-syntax-error": "line 6, column 2: invalid YAML: "
-                         "expected <block end>, but found '<block mapping start>'",
+    "expected <block end>, but found '<block mapping start>'",
 }
 
 
@@ -146,10 +150,18 @@ def test_empty_file_reports_what_is_missing(tmp_path: Path) -> None:
 
 
 def test_top_level_mistake_inherited_by_targets_is_reported_per_target_once_each() -> None:
-    target = {"region": "cn-north-4", "project_id": PROJECT,
-              "auth": {"access_key_file": "ak", "secret_key_file": "sk"}}
-    data = {"max_staleness": "5m", "targets": [{"name": "a", **target, "poll_interval": "10m"},
-                                               {"name": "b", **target, "poll_interval": "10m"}]}
+    target = {
+        "region": "cn-north-4",
+        "project_id": PROJECT,
+        "auth": {"access_key_file": "ak", "secret_key_file": "sk"},
+    }
+    data = {
+        "max_staleness": "5m",
+        "targets": [
+            {"name": "a", **target, "poll_interval": "10m"},
+            {"name": "b", **target, "poll_interval": "10m"},
+        ],
+    }
     with pytest.raises(ConfigError) as caught:
         parse(data)
     assert caught.value.problems == [
@@ -159,8 +171,14 @@ def test_top_level_mistake_inherited_by_targets_is_reported_per_target_once_each
 
 
 def test_target_entries_check_their_own_keys_and_types() -> None:
-    target = {"name": "a", "region": "cn-north-4", "auth": {"type": "token", "token_file": "token"},
-              "project_id": PROJECT, "retries": -1, "colectors": {}}
+    target = {
+        "name": "a",
+        "region": "cn-north-4",
+        "auth": {"type": "token", "token_file": "token"},
+        "project_id": PROJECT,
+        "retries": -1,
+        "colectors": {},
+    }
     data = {"targets": [target, "b"]}
     with pytest.raises(ConfigError) as caught:
         parse(data)
@@ -172,6 +190,7 @@ def test_target_entries_check_their_own_keys_and_types() -> None:
 
 
 # --- valid files -------------------------------------------------------------------------------------
+
 
 def test_minimal_file_takes_aksk_credentials_and_project_from_environment() -> None:
     env = aksk_env()
@@ -255,8 +274,11 @@ def test_relative_config_path_resolves_secret_files_next_to_the_config(monkeypat
 def test_absolute_secret_paths_are_used_as_given(tmp_path: Path) -> None:
     key = secrets.token_hex(16)
     (tmp_path / "sk").write_text(key + "\n")
-    data = {"region": "cn-north-4", "project_id": PROJECT,
-            "auth": {"access_key": "fake-ak-for-tests", "secret_key_file": str(tmp_path / "sk")}}
+    data = {
+        "region": "cn-north-4",
+        "project_id": PROJECT,
+        "auth": {"access_key": "fake-ak-for-tests", "secret_key_file": str(tmp_path / "sk")},
+    }
     assert parse(data).targets[0].auth.secret_key == Secret(key)
 
 
@@ -273,7 +295,8 @@ def test_endpoint_with_credentials_is_refused_without_echoing_it() -> None:
     with pytest.raises(ConfigError) as caught:
         parse({"region": "cn-north-4", "iam_endpoint": url, **_aksk_keys()})
     assert caught.value.problems == [
-        "iam_endpoint: must be a plain URL: no user name, password, query or fragment"]
+        "iam_endpoint: must be a plain URL: no user name, password, query or fragment"
+    ]
     assert password not in str(caught.value)
 
 
@@ -282,10 +305,13 @@ def _aksk_keys() -> dict[str, object]:
     return {"project_id": PROJECT, "auth": auth}
 
 
-@pytest.mark.parametrize(("project_id", "problem"), [
-    (123456, "project_id: must be a string, got int (put it in quotes)"),
-    ("abc/def", "project_id: must contain only letters, digits, '-' and '_'"),
-])
+@pytest.mark.parametrize(
+    ("project_id", "problem"),
+    [
+        (123456, "project_id: must be a string, got int (put it in quotes)"),
+        ("abc/def", "project_id: must contain only letters, digits, '-' and '_'"),
+    ],
+)
 def test_project_id_must_be_a_quoted_path_safe_string(project_id: object, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse({"region": "cn-north-4", **_aksk_keys(), "project_id": project_id})
@@ -308,15 +334,21 @@ def test_repositories_list_keeps_names_with_slashes() -> None:
     repos = [{"organization": "group", "name": "tools/busybox"}, {"organization": "group", "name": "nginx"}]
     (target,) = parse({"region": "cn-north-4", **_aksk_keys(), "repositories": repos}).targets
     assert target.polling.repositories == (
-        RepositoryRef("group", "tools/busybox"), RepositoryRef("group", "nginx"))
+        RepositoryRef("group", "tools/busybox"),
+        RepositoryRef("group", "nginx"),
+    )
 
 
 # --- environment -------------------------------------------------------------------------------------
 
+
 def test_keys_in_the_file_take_precedence_over_environment_variables() -> None:
     env = aksk_env() | {"HUAWEICLOUD_SDK_PROJECT_ID": "fromenvironment"}
-    data = {"region": "cn-north-4", "project_id": PROJECT,
-            "auth": {"access_key_file": "ak", "secret_key": "fake-sk-for-tests"}}
+    data = {
+        "region": "cn-north-4",
+        "project_id": PROJECT,
+        "auth": {"access_key_file": "ak", "secret_key": "fake-sk-for-tests"},
+    }
     (target,) = parse(data, env).targets
     assert target.auth.access_key == Secret("fake-ak-for-tests")
     assert target.auth.secret_key == Secret("fake-sk-for-tests")
@@ -352,14 +384,16 @@ def test_environment_does_not_apply_to_entries_of_targets() -> None:
 
 # --- the objects themselves --------------------------------------------------------------------------
 
+
 def test_polling_resolves_max_staleness_to_three_poll_intervals() -> None:
     assert Polling(poll_interval=60.0).max_staleness == 180.0
     assert Polling(poll_interval=60.0, max_staleness=90.0).max_staleness == 90.0
 
 
 def test_organization_filter_uses_search_and_exclude_wins() -> None:
-    orgs = OrganizationFilter(include=(re.compile("^team-"), re.compile("ops")),
-                              exclude=(re.compile("-old$"),))
+    orgs = OrganizationFilter(
+        include=(re.compile("^team-"), re.compile("ops")), exclude=(re.compile("-old$"),)
+    )
     names = ("team-a", "devops", "team-a-old", "other")
     assert [orgs.matches(name) for name in names] == [True, True, False, False]
     assert orgs.narrows
@@ -387,7 +421,8 @@ def test_every_organization_belongs_to_exactly_one_shard(name: str, total: int) 
 
 # The markers keep a generated secret from being, by chance, a word that a repr contains anyway.
 secret_text = st.text(alphabet=string.ascii_letters + string.digits + "+/=_-", min_size=8, max_size=60).map(
-    lambda core: f"<{core}!>")
+    lambda core: f"<{core}!>"
+)
 
 
 @settings(max_examples=60)
@@ -417,8 +452,11 @@ def test_password_of_wrong_type_or_in_a_broken_line_is_not_echoed(secret: str, t
 def test_secret_files_are_read_stripped_and_masked_in_repr(tmp_path: Path) -> None:
     key = secrets.token_hex(20)
     (tmp_path / "sk").write_text(f"\n  {key}  \n")
-    data = {"region": "cn-north-4", "project_id": PROJECT,
-            "auth": {"access_key_file": str(FILES / "ak"), "secret_key_file": "sk"}}
+    data = {
+        "region": "cn-north-4",
+        "project_id": PROJECT,
+        "auth": {"access_key_file": str(FILES / "ak"), "secret_key_file": "sk"},
+    }
     config = parse_config(data, base_dir=tmp_path, environ={}, hostname=lambda: "h")
     assert config.targets[0].auth.secret_key == Secret(key)
     assert key not in repr(config)
@@ -426,10 +464,61 @@ def test_secret_files_are_read_stripped_and_masked_in_repr(tmp_path: Path) -> No
 
 # --- default endpoints -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("region", "swr", "iam"), [
-    ("cn-north-4", "https://swr-api.cn-north-4.myhuaweicloud.com", "https://iam.cn-north-4.myhuaweicloud.com"),
-    ("eu-west-101", "https://swr-api.eu-west-101.myhuaweicloud.eu", "https://iam.eu-west-101.myhuaweicloud.eu"),
-    ("cn-north-11", "https://swr-api.cn-north-11.myhuaweicloud.com", "https://iam.myhuaweicloud.com"),
-])
+
+@pytest.mark.parametrize(
+    ("region", "swr", "iam"),
+    [
+        (
+            "cn-north-4",
+            "https://swr-api.cn-north-4.myhuaweicloud.com",
+            "https://iam.cn-north-4.myhuaweicloud.com",
+        ),
+        (
+            "eu-west-101",
+            "https://swr-api.eu-west-101.myhuaweicloud.eu",
+            "https://iam.eu-west-101.myhuaweicloud.eu",
+        ),
+        ("cn-north-11", "https://swr-api.cn-north-11.myhuaweicloud.com", "https://iam.myhuaweicloud.com"),
+    ],
+)
 def test_default_endpoints_follow_the_sdk_region_tables(region: str, swr: str, iam: str) -> None:
     assert (default_endpoint(region), default_iam_endpoint(region)) == (swr, iam)
+
+
+def test_collector_intervals_merge_per_target_and_never_undercut_the_poll_interval() -> None:
+    config = parse(
+        {
+            "poll_interval": "1m",
+            "collector_intervals": {"tags": "2h", "quotas": "10s"},
+            "targets": [
+                {
+                    "name": "a",
+                    "region": "cn-north-4",
+                    "project_id": "p",
+                    "auth": {"access_key": "fake-ak", "secret_key": "fake-sk"},
+                    "collector_intervals": {"tags": "3h"},
+                },
+            ],
+        }
+    )
+    polling = config.targets[0].polling
+    assert polling.interval("tags") == 3 * 3600
+    assert polling.interval("quotas") == 60  # asked for 10 s, but a poll comes once a minute
+    assert polling.interval("shares") == 900  # default
+    assert polling.interval("repositories") == 60
+    assert polling.staleness("tags") == polling.max_staleness + 3 * 3600 - 60
+
+
+def test_collector_intervals_name_unknown_collectors_and_bad_durations() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse(
+            {
+                "region": "cn-north-4",
+                "project_id": "p",
+                "auth": {"access_key": "a", "secret_key": "b"},
+                "collector_intervals": {"tag": "1h", "quotas": "soon"},
+            }
+        )
+    text = str(raised.value)
+    assert "collector_intervals.tag: unknown key (did you mean 'tags'?)" in text
+    assert 'collector_intervals.quotas: invalid duration "soon"' in text
