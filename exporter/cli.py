@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ from .exposition import Exposition
 from .poller import Poller
 from .server import App, make_server
 from .telemetry import Telemetry
+from .web_access import AccessControl
+from .web_config import WebConfig, WebConfigError, load_web_config, server_context
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--web.listen-address", dest="listen_address", default=":9878", help="address to listen on")
     add("--web.telemetry-path", dest="telemetry_path", default="/metrics", help="path of the metrics")
+    add(
+        "--web.config.file", dest="web_config_file", default="",
+        help="TLS and basic auth settings, in the Prometheus exporter-toolkit format",
+    )
     add("--log.level", dest="log_level", default="info", choices=sorted(logs.LEVELS))
     add("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
     add("--demo", action="store_true", help="run against a built-in SWR simulator with sample data")
@@ -69,7 +76,9 @@ class Runtime:
             client.close()
 
 
-def build_target(target: Target, telemetry: Telemetry) -> tuple[SwrClient, Poller]:
+def build_target(
+    target: Target, telemetry: Telemetry, clock: Callable[[], float] = time.time
+) -> tuple[SwrClient, Poller]:
     polling = target.polling
     verify: bool | str = (
         str(polling.tls.ca_file) if polling.tls.ca_file else not polling.tls.insecure_skip_verify
@@ -80,7 +89,7 @@ def build_target(target: Target, telemetry: Telemetry) -> tuple[SwrClient, Polle
         assert client is not None
         return client.create_token(target.iam_endpoint, body)
 
-    auth = build_auth(target.auth, target.project_id, target.region, fetch_token)
+    auth = build_auth(target.auth, target.project_id, target.region, fetch_token, clock)
     client = SwrClient(
         endpoint=target.endpoint,
         auth=auth,
@@ -95,16 +104,19 @@ def build_target(target: Target, telemetry: Telemetry) -> tuple[SwrClient, Polle
     def project_id() -> str | None:
         return target.project_id or getattr(auth, "project_id", None)
 
-    return client, Poller(target, client, project_id=project_id, observer=telemetry)
+    return client, Poller(target, client, project_id=project_id, observer=telemetry, clock=clock)
 
 
-def build_runtime(config: Config) -> Runtime:
+def build_runtime(config: Config, clock: Callable[[], float] = time.time) -> Runtime:
+    """``clock``: the wall clock of pollers and auth (staleness, token lifetimes); tests pass a fake."""
     telemetry = Telemetry()
-    built = [build_target(target, telemetry) for target in config.targets]
+    built = [build_target(target, telemetry, clock) for target in config.targets]
     return Runtime([poller for _, poller in built], [client for client, _ in built], telemetry)
 
 
-def build_app(config: Config, runtime: Runtime, telemetry_path: str) -> App:
+def build_app(
+    config: Config, runtime: Runtime, telemetry_path: str, web: WebConfig | None = None
+) -> App:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ExporterCollector(runtime.telemetry))
     return App(
@@ -113,6 +125,7 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str) -> App:
         alive=runtime.alive,
         telemetry_path=telemetry_path,
         multi_target=config.multi_target,
+        access=AccessControl(web),
     )
 
 
@@ -142,16 +155,23 @@ def serve(
     stop: threading.Event,
     on_ready: Callable[[str], None] | None = None,
 ) -> int:
+    web: WebConfig | None = getattr(args, "web_config", None)
     runtime = build_runtime(config)
     try:
-        server = make_server(args.listen_address, build_app(config, runtime, args.telemetry_path))
+        tls = server_context(web.tls) if web is not None and web.tls is not None else None
+        sans = web.tls.client_allowed_sans if web is not None and web.tls is not None else ()
+        app = build_app(config, runtime, args.telemetry_path, web)
+        server = make_server(args.listen_address, app, tls=tls, allowed_sans=sans)
     except (OSError, ValueError) as error:
         log.error("cannot listen on %s: %s", args.listen_address, error)
+        runtime.close()
         return 1
     host, port = server.server_address[:2]
-    log.info("listening on %s:%s, targets: %s", host, port, ", ".join(p.target.name for p in runtime.pollers))
+    scheme = "https" if tls is not None else "http"
+    log.info("listening on %s://%s:%s, targets: %s", scheme, host, port,
+             ", ".join(p.target.name for p in runtime.pollers))
     if on_ready is not None:
-        on_ready(f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}")
+        on_ready(f"{scheme}://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}")
     runtime.start(stop)
     server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     server_thread.start()
@@ -169,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     logs.setup(args.log_level, args.log_format)
     stop = threading.Event()
+    try:
+        args.web_config = load_web_config(args.web_config_file) if args.web_config_file else None
+    except WebConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
     try:
         with _configuration(args) as config:
             if args.config_check:

@@ -28,11 +28,21 @@ def _fields(record: logging.LogRecord) -> dict[str, str]:
     return fields
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    # Other control characters (ESC, DEL, ...) come from API answers or request lines: never raw
+    # into a terminal or a log pipeline.
+    return f"\\x{ord(char):02x}" if ord(char) < 0x20 or ord(char) == 0x7F else char
+
+
 def _logfmt_value(value: str) -> str:
-    if value and not any(c in value for c in ' ="\\\n\t'):
+    if value and not any(c in value for c in ' ="\\') and value.isprintable():
         return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    return f'"{escaped}"'
+    return '"' + "".join(_escape(c) for c in value) + '"'
 
 
 class LogfmtFormatter(logging.Formatter):

@@ -1,26 +1,66 @@
-"""HTTP endpoints: /, the telemetry path, /-/healthy and /-/ready.
+"""HTTP endpoints: /, the telemetry path, /-/healthy and /-/ready, hardened for an open network.
 
 A scrape reads the current snapshot's cached exposition and never calls the SWR API, so any number of
-Prometheus replicas cost the API nothing extra. One thread per connection: a slow client holds only its
-own thread.
+Prometheus replicas cost the API nothing extra. One thread per connection, at most
+``Limits.max_connections`` of them; each request's line and headers must arrive within
+``Limits.read_timeout`` and within ``Limits.max_header_bytes``, so a slow or greedy client holds one
+thread for a bounded time and cannot starve the scrapes. No answer echoes anything the client sent.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
-import socket
+import ssl
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__, landing
 from .exposition import Exposition, wants_gzip, wants_openmetrics
 from .poller import Poller
+from .server_io import Limits, RequestReader, Server, Server6
+from .web_access import REALM, AccessControl
 
 log = logging.getLogger(__name__)
+
+READ_METHODS = ("GET", "HEAD")
+
+
+class BadRequest(Exception):
+    """A request the server refuses with 400; the message is fixed text, never the client's input."""
+
+
+def query_params(query: str, allowed: Collection[str], max_length: int = 2048) -> dict[str, str]:
+    """The query string as a dict: each allowed name at most once, nothing else. For /probe and the like."""
+    if len(query) > max_length:
+        raise BadRequest("query string too long")
+    if query.count("&") > 2 * len(allowed):
+        raise BadRequest("too many query parameters")
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("malformed query string") from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in allowed:
+            raise BadRequest("unknown query parameter")
+        if name in params:
+            raise BadRequest("repeated query parameter")
+        params[name] = value
+    return params
+
+
+def known_name(value: str | None, names: Collection[str], what: str = "target") -> str:
+    """``value`` when it is one of ``names``; else BadRequest naming ``what`` but not the value."""
+    if not value:
+        raise BadRequest(f"missing {what}")
+    if value not in names:
+        raise BadRequest(f"unknown {what}")
+    return value
 
 
 @dataclass
@@ -34,6 +74,7 @@ class App:
     multi_target: bool = False
     version: str = __version__
     clock: Callable[[], float] = time.time
+    access: AccessControl = field(default_factory=AccessControl)
 
     def ready(self) -> bool:
         return all(poller.first_poll_done.is_set() for poller in self.pollers)
@@ -50,37 +91,107 @@ def parse_listen_address(address: str) -> tuple[str, int]:
 class Handler(BaseHTTPRequestHandler):
     server_version = f"swr-exporter/{__version__}"
     protocol_version = "HTTP/1.1"
-    timeout = 30  # a client that stops sending is dropped instead of holding its thread forever
     app: App
+    limits: Limits
+    rfile: RequestReader  # type: ignore[assignment]
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self.rfile = RequestReader(self.connection, self.limits)
+
+    def handle_one_request(self) -> None:
+        self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"  # type: ignore[assignment]
+        try:
+            self.rfile.begin()
+            self.raw_requestline = self.rfile.readline(self.limits.max_request_line + 1)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > self.limits.max_request_line:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.parse_request():
+                return
+            self.rfile.end()
+            self.connection.settimeout(self.limits.write_timeout)
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.send_error(HTTPStatus.NOT_IMPLEMENTED)
+                return
+            method()
+            self.wfile.flush()
+        except http.client.HTTPException:  # the request line alone exceeded the head budget
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+        except OSError as error:  # timed out, reset, TLS alert: nobody left to answer
+            log.debug("%s: connection dropped: %s", self.address_string(), type(error).__name__)
+            self.close_connection = True
 
     def do_GET(self) -> None:
-        self._dispatch(head=False)
+        self._handle(head=False)
 
     def do_HEAD(self) -> None:
-        self._dispatch(head=True)
+        self._handle(head=True)
 
-    def _dispatch(self, head: bool) -> None:
+    def _not_allowed(self) -> None:
+        self._handle(head=False)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+
+    def _handle(self, head: bool) -> None:
+        if not self._drain_body():
+            return
         path = urlsplit(self.path).path
-        app = self.app
-        if path == app.telemetry_path:
-            self._metrics(head)
-        elif path == "/":
-            targets = [(p.target.name, p.snapshot) for p in app.pollers]
-            page = landing.render(app.version, app.telemetry_path, targets, app.clock())
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", page, head)
-        elif path == "/-/healthy":
-            ok = app.alive()
-            self._text(
-                HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE,
-                "Healthy" if ok else "Unhealthy",
-                head,
-            )
-        elif path == "/-/ready":
-            ok = app.ready()
-            status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
-            self._text(status, "Ready" if ok else "Not ready: first poll in progress", head)
-        else:
+        denied = self.app.access.check(path, self.headers.get("Authorization"))
+        if denied is not None:
+            extra = {"WWW-Authenticate": REALM} if denied == HTTPStatus.UNAUTHORIZED else {}
+            self._text(denied, denied.phrase, head, extra)
+        elif not self._routes().get(path):
             self._text(HTTPStatus.NOT_FOUND, "Not found", head)
+        elif self.command not in READ_METHODS:
+            self._text(HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed", head, {"Allow": "GET, HEAD"})
+        else:
+            try:
+                self._routes()[path](head)
+            except BadRequest as error:
+                self._text(HTTPStatus.BAD_REQUEST, f"Bad request: {error}", head)
+
+    def _routes(self) -> Mapping[str, Callable[[bool], None]]:
+        return {self.app.telemetry_path: self._metrics, "/": self._landing,
+                "/-/healthy": self._healthy, "/-/ready": self._ready}
+
+    def _drain_body(self) -> bool:
+        """Read and drop a small body, so it is not taken for the next request; refuse a large one."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            self._text(HTTPStatus.LENGTH_REQUIRED, "Length required", head=False)
+            return False
+        length = self.headers.get("Content-Length", "0").strip()
+        size = int(length) if length.isdigit() else -1
+        if not 0 <= size <= self.limits.max_body_bytes:
+            self.close_connection = True
+            self._text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request too large", head=False)
+            return False
+        if size:
+            self.rfile.read(size)
+            self.connection.settimeout(self.limits.write_timeout)
+        return True
+
+    def _landing(self, head: bool) -> None:
+        app = self.app
+        targets = [(p.target.name, p.snapshot) for p in app.pollers]
+        page = landing.render(app.version, app.telemetry_path, targets, app.clock())
+        self._send(HTTPStatus.OK, "text/html; charset=utf-8", page, head)
+
+    def _healthy(self, head: bool) -> None:
+        ok = self.app.alive()
+        self._text(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE,
+                   "Healthy" if ok else "Unhealthy", head)
+
+    def _ready(self, head: bool) -> None:
+        ok = self.app.ready()
+        self._text(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE,
+                   "Ready" if ok else "Not ready: first poll in progress", head)
 
     def _metrics(self, head: bool) -> None:
         app = self.app
@@ -91,23 +202,19 @@ class Handler(BaseHTTPRequestHandler):
         extra = {"Content-Encoding": "gzip"} if gzip else {}
         self._send(HTTPStatus.OK, app.exposition.content_type(openmetrics), body, head, extra)
 
-    def _text(self, status: HTTPStatus, text: str, head: bool) -> None:
-        self._send(status, "text/plain; charset=utf-8", (text + "\n").encode(), head)
+    def _text(self, status: HTTPStatus, text: str, head: bool, extra: dict[str, str] | None = None) -> None:
+        self._send(status, "text/plain; charset=utf-8", (text + "\n").encode(), head, extra)
 
-    def _send(
-        self,
-        status: HTTPStatus,
-        content_type: str,
-        body: bytes,
-        head: bool,
-        extra: dict[str, str] | None = None,
-    ) -> None:
+    def _send(self, status: HTTPStatus, content_type: str, body: bytes, head: bool,
+              extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Vary", "Accept, Accept-Encoding")
-        for name, value in (extra or {}).items():
+        for name, value in {**self.app.access.headers, **(extra or {})}.items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -115,23 +222,18 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The stdlib page echoes the request line back; a plain reason is enough and echoes nothing.
         self.close_connection = True
-        self._text(HTTPStatus(code), HTTPStatus(code).phrase, head=self.command == "HEAD")
+        status = HTTPStatus(code)
+        self._text(status, status.phrase, head=self.command == "HEAD")
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class Server6(Server):
-    address_family = socket.AF_INET6
-
-
-def make_server(address: str, app: App) -> Server:
+def make_server(address: str, app: App, *, limits: Limits | None = None, tls: ssl.SSLContext | None = None,
+                allowed_sans: Sequence[str] = ()) -> Server:
+    limits = limits or Limits()
     host, port = parse_listen_address(address)
-    handler = type("BoundHandler", (Handler,), {"app": app})
-    server_class = Server6 if ":" in host else Server
+    handler = type("BoundHandler", (Handler,), {"app": app, "limits": limits})
+    server_class = type("BoundServer", (Server6 if ":" in host else Server,),
+                        {"limits": limits, "tls": tls, "allowed_sans": tuple(allowed_sans)})
     return server_class((host or "0.0.0.0", port), handler)

@@ -27,8 +27,9 @@ def test_repositories_are_listed_globally_when_nothing_narrows():
 
 
 def test_a_filter_lists_only_matching_organizations_and_counts_the_rest():
-    client = FakeClient(namespaces=("team-a", "team-b", "other"),
-                        repos=[repo_item("team-a", "x"), repo_item("other", "y")])
+    client = FakeClient(
+        namespaces=("team-a", "team-b", "other"), repos=[repo_item("team-a", "x"), repo_item("other", "y")]
+    )
     snap = poller_for(client, organizations={"include": ["^team-"]}).poll_once()
     listed = sorted(c[1] for c in client.calls if c[0] == "ListReposDetails")
     assert listed == ["team-a", "team-b"]
@@ -177,10 +178,14 @@ def test_a_failed_slow_collector_is_retried_at_the_next_poll():
 
 def shares_client():
     client = FakeClient(shared={"self": [repo_item("group", "busybox")], "thirdparty": []})
-    client.domains = {("group", "busybox"): [{"access_domain": "partner", "permit": "read",
-                                             "deadline": "forever", "status": True}]}
-    client.list_repo_domains = lambda ns, repo: (client.calls.append(("ListRepoDomains", ns, repo))
-                                                 or client.domains[ns, repo])
+    client.domains = {
+        ("group", "busybox"): [
+            {"access_domain": "partner", "permit": "read", "deadline": "forever", "status": True}
+        ]
+    }
+    client.list_repo_domains = lambda ns, repo: (
+        client.calls.append(("ListRepoDomains", ns, repo)) or client.domains[ns, repo]
+    )
     return client
 
 
@@ -188,9 +193,15 @@ def test_shares_reuse_the_shared_collectors_list_of_this_poll():
     client = shares_client()
     snap = poller_for(client, collectors={"shares": True}).poll_once()
     assert [c for c in client.calls if c[0] == "ListSharedReposDetails"] == [
-        ("ListSharedReposDetails", "self"), ("ListSharedReposDetails", "thirdparty")]
+        ("ListSharedReposDetails", "self"),
+        ("ListSharedReposDetails", "thirdparty"),
+    ]
     [entry] = snap.shares
-    assert (entry.repository, entry.shares[0].shared_with, entry.shares[0].expiry) == ("busybox", "partner", None)
+    assert (entry.repository, entry.shares[0].shared_with, entry.shares[0].expiry) == (
+        "busybox",
+        "partner",
+        None,
+    )
 
 
 def test_shares_list_what_is_shared_themselves_when_the_shared_collector_is_off():

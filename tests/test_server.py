@@ -1,6 +1,9 @@
+import contextlib
 import gzip
 import http.client
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -8,7 +11,15 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.exposition import Exposition
-from exporter.server import App, make_server, parse_listen_address
+from exporter.server import (
+    App,
+    BadRequest,
+    Limits,
+    known_name,
+    make_server,
+    parse_listen_address,
+    query_params,
+)
 from tests.snapshots import snapshot
 
 
@@ -117,3 +128,139 @@ def test_listen_addresses(address, expected):
 def test_invalid_listen_addresses_are_rejected(address):
     with pytest.raises(ValueError, match="invalid listen address"):
         parse_listen_address(address)
+
+
+# --- hardening ------------------------------------------------------------------------------------
+
+
+def serve_with(limits: Limits):
+    poller = FakePoller(snapshot=snapshot())
+    poller.first_poll_done.set()
+    app = App(Exposition(CollectorRegistry()), [poller], alive=lambda: True)
+    server = make_server("127.0.0.1:0", app, limits=limits)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def hardened():
+    server = serve_with(Limits(read_timeout=0.5, max_connections=8, max_headers=10, max_header_bytes=4096,
+                               max_request_line=512, max_body_bytes=1024))
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def raw(port: int, data: bytes, timeout: float = 5) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        with contextlib.suppress(ConnectionError):
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/metrics", "/", "/-/healthy", "/-/ready"])
+def test_only_get_and_head_are_allowed_on_known_paths(served, method, path):
+    response, _ = get(served[0], path, method=method)
+    assert response.status == 405
+    assert response.getheader("Allow") == "GET, HEAD"
+
+
+def test_other_methods_on_unknown_paths_are_404(served):
+    assert get(served[0], "/admin", method="POST")[0].status == 404
+
+
+def test_an_unknown_method_is_501_without_echo(hardened):
+    answer = raw(hardened, b"BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 501 ") and b"BREW" not in answer
+
+
+def test_an_overlong_request_line_is_414_without_echo(hardened):
+    answer = raw(hardened, b"GET /" + b"A" * 600 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 414 ") and b"AAAA" not in answer
+
+
+def test_too_many_headers_are_431(hardened):
+    headers = b"".join(b"X-H%d: v\r\n" % i for i in range(20))
+    answer = raw(hardened, b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 ")
+
+
+def test_too_many_header_bytes_are_431_without_echo(hardened):
+    headers = b"".join(b"X-H%d: %s\r\n" % (i, b"Q" * 500) for i in range(9))
+    answer = raw(hardened, b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 ") and b"QQQ" not in answer
+
+
+def test_a_small_body_is_read_and_ignored_and_a_large_one_refused(hardened):
+    small = b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nGET /"
+    answer = raw(hardened, small + b"GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 200 ") == 2  # the body was not taken for a request
+    large = b"GET /-/healthy HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n"
+    assert raw(hardened, large).startswith(b"HTTP/1.1 413 ")
+    chunked = b"POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    assert raw(hardened, chunked).startswith(b"HTTP/1.1 411 ")
+
+
+def hung_up_while_trickling(sock: socket.socket, within: float) -> bool:
+    """Sends a header line every 0.1 s; True once the server closes the connection."""
+    sock.settimeout(0.1)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            sock.sendall(b"X-Trickle: 1\r\n")
+            if sock.recv(100) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return True
+    return False
+
+
+def test_a_slow_client_is_dropped_and_does_not_block_scrapes(hardened):
+    slow = [socket.create_connection(("127.0.0.1", hardened)) for _ in range(4)]
+    for sock in slow:
+        sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+    try:
+        response, body = get(hardened, "/metrics")
+        assert response.status == 200 and b"swr_repository_size_bytes" in body
+        # read_timeout is 0.5 s for the whole head: trickling bytes does not extend it
+        assert all(hung_up_while_trickling(sock, within=3.0) for sock in slow)
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_connections_beyond_the_cap_get_503_and_the_cap_frees_up(hardened):
+    held = [socket.create_connection(("127.0.0.1", hardened)) for _ in range(8)]
+    try:
+        time.sleep(0.1)  # let the server accept them all
+        assert raw(hardened, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503 ")
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 5
+    while get(hardened, "/-/healthy")[0].status != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_query_params_accepts_known_names_once_and_never_echoes():
+    assert query_params("target=prod&module=x", {"target", "module"}) == {"target": "prod", "module": "x"}
+    for query, message in (("target=a&target=b", "repeated"), ("<script>=1", "unknown query parameter"),
+                           ("x" * 5000, "too long"), ("target=%ff", "malformed")):
+        with pytest.raises(BadRequest) as caught:
+            query_params(query, {"target"})
+        assert message in str(caught.value) and "script" not in str(caught.value)
+
+
+def test_known_name_rejects_unknown_targets_without_naming_them():
+    assert known_name("prod", {"prod"}) == "prod"
+    with pytest.raises(BadRequest, match=r"^unknown target$"):
+        known_name("<evil>", {"prod"})
+    with pytest.raises(BadRequest, match="missing target"):
+        known_name("", {"prod"})

@@ -10,7 +10,9 @@ from typing import Any
 
 from exporter.simulator.replies import Reply, gateway_error, swr_error
 
-KINDS = ("latency", "status", "timeout", "reset", "malformed", "truncated", "wrong_type")
+KINDS = ("latency", "status", "timeout", "reset", "malformed", "truncated", "wrong_type", "action")
+# Kinds that add to a request rather than replace its answer: any number of them apply.
+_ADDITIVE = ("latency", "action")
 BODY_KINDS = ("malformed", "truncated", "wrong_type")
 _DEFAULT_SECONDS = {"latency": 1.0, "timeout": 30.0}
 
@@ -19,7 +21,9 @@ class FaultRule:
     """``FaultRule("status", operation="ListReposDetails", times=2, status=429, retry_after=1)``.
 
     ``operation=None`` matches every operation; ``times=N`` expires the rule after N applications.
-    Parameters: latency/timeout ``seconds``; status ``status``, ``retry_after``, ``error_code``.
+    Parameters: latency/timeout ``seconds``; status ``status``, ``retry_after``, ``error_code``;
+    action ``action``, a callable run before the request is answered normally (a test changes the
+    dataset at an exact moment: "the organization is deleted between the list and the detail call").
     """
 
     def __init__(self, kind: str, operation: str | None = None, times: int | None = None,
@@ -32,6 +36,8 @@ class FaultRule:
             raise ValueError("probability must be between 0 and 1")
         if kind == "status" and int(params.get("status", 0)) < 400:
             raise ValueError("a status fault needs status= an error code (429, 500, 502, 503, ...)")
+        if kind == "action" and not callable(params.get("action")):
+            raise ValueError("an action fault needs action= a callable")
         self.kind = kind
         self.operation = operation
         self.remaining = times
@@ -51,6 +57,7 @@ class FaultRule:
 class Decision:
     extra_latency: float = 0.0
     rule: FaultRule | None = None
+    actions: tuple[Any, ...] = ()
 
 
 class FaultSet:
@@ -81,21 +88,23 @@ class FaultSet:
             return list(self._rules)
 
     def decide(self, operation: str | None) -> Decision:
-        latency, chosen = 0.0, None
+        latency, chosen, actions = 0.0, None, []
         with self._lock:
             for rule in list(self._rules):
                 if rule.operation not in (None, operation):
                     continue
-                if rule.kind != "latency" and chosen is not None:
+                if rule.kind not in _ADDITIVE and chosen is not None:
                     continue
                 if rule.probability < 1.0 and self._rng.random() >= rule.probability:
                     continue
                 self._consume(rule)
                 if rule.kind == "latency":
                     latency += rule.seconds
+                elif rule.kind == "action":
+                    actions.append(rule.params["action"])
                 else:
                     chosen = rule
-        return Decision(latency, chosen)
+        return Decision(latency, chosen, tuple(actions))
 
     def _consume(self, rule: FaultRule) -> None:
         if rule.remaining is None:
@@ -150,3 +159,12 @@ def _stringify(value: Any) -> Any:
     if isinstance(value, list):
         return [_stringify(item) for item in value]
     return value
+
+
+def mixed_faults(rate: float = 0.1, timeout_seconds: float = 0.3) -> list[FaultRule]:
+    """One rule of every failing kind, each hitting any request with probability ``rate``: the weather
+    of a bad day, for soak and load runs. Retry-After is 0 so that retries cost no waiting."""
+    rules = [FaultRule("status", probability=rate, status=code, retry_after=0) for code in (429, 500, 503)]
+    rules += [FaultRule(kind, probability=rate) for kind in ("reset", *BODY_KINDS)]
+    rules.append(FaultRule("timeout", probability=rate / 4, seconds=timeout_seconds))
+    return rules

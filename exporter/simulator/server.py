@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Callable
@@ -37,11 +38,16 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], processor: Processor) -> None:
+    def __init__(self, address: tuple[str, int], processor: Processor,
+                 tls: ssl.SSLContext | None = None) -> None:
         super().__init__(address, _Handler)
         self.processor = processor
+        self.tls = tls
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
     def close_connections(self) -> None:
         with self.connections_lock:
@@ -56,6 +62,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if self.server.tls is not None:
+            # The handshake runs in this connection's thread; a client that refuses our certificate
+            # ends only its own connection (handle_error logs it at debug level).
+            self.request.settimeout(10)
+            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
         super().setup()
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
@@ -65,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.connections.discard(self.connection)
         with contextlib.suppress(OSError):
             super().finish()
+        if self.server.tls is not None:
+            self.connection.close()
 
     def do_GET(self) -> None:
         self._serve()
@@ -104,15 +117,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class HttpServer:
-    def __init__(self, processor: Processor) -> None:
+    def __init__(self, processor: Processor, tls: ssl.SSLContext | None = None) -> None:
         self._processor = processor
+        self._tls = tls
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, host: str, port: int) -> int:
         if self._server is not None:
             raise RuntimeError("already started")
-        self._server = _Server((host, port), self._processor)
+        self._server = _Server((host, port), self._processor, self._tls)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="swr-simulator", daemon=True)
         self._thread.start()

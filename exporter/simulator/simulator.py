@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import threading
 import time
 import uuid
@@ -42,7 +43,8 @@ class Simulator:
     def __init__(self, dataset: Dataset | None = None, account: Account | None = None,
                  clock: Callable[[], float] = time.time, evolve: bool = False, latency: float = 0.0,
                  token_lifetime: float = 86_400.0, *, max_skew: float | None = 900.0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: serve HTTPS with this server context (tests of the exporter's certificate checks)."""
         self.dataset = dataset if dataset is not None else Dataset.generate()
         self.account = account if account is not None else Account.generate()
         self.latency = latency
@@ -53,7 +55,8 @@ class Simulator:
         self._verifier = Verifier(self.account, self.tokens, self.now, max_skew)
         self._swr = SwrApi(self.dataset, self.account, self.now, evolve)
         self._iam = IamApi(self.account, self.tokens, self.now, token_lifetime, lambda: self.base_url)
-        self._http = HttpServer(self.process)
+        self._http = HttpServer(self.process, tls)
+        self._scheme = "http" if tls is None else "https"
         self._records: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self._port: int | None = None
@@ -91,7 +94,7 @@ class Simulator:
         if self._port is None:
             return ""
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        return f"{self._scheme}://{host}:{self._port}"
 
     # --- controls ------------------------------------------------------------------------------
 
@@ -106,6 +109,10 @@ class Simulator:
 
     def expire_tokens(self) -> None:
         self.tokens.expire_all()
+
+    def issued_tokens(self) -> list[str]:
+        """Every token the simulated IAM handed out: secrets a test checks the exporter never shows."""
+        return self.tokens.values()
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -124,6 +131,8 @@ class Simulator:
         operation = route.operation if route else None
         decision = self.faults.decide(operation)
         self._pause(self.latency + decision.extra_latency)
+        for action in decision.actions:
+            action()
         rule = decision.rule
         fault = rule.kind if rule else None
         auth: str | None = None

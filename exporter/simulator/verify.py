@@ -66,6 +66,10 @@ class TokenStore:
         with self._lock:
             return self._tokens.get(value)
 
+    def values(self) -> list[str]:
+        with self._lock:
+            return list(self._tokens)
+
     def revoke_all(self) -> None:
         with self._lock:
             for token in self._tokens.values():

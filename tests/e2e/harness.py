@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import http.client
+import ipaddress
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from exporter.cli import Runtime, build_app, build_runtime
 from exporter.config import Config, parse_config
@@ -61,8 +69,9 @@ class Exporter:
 
 
 @contextlib.contextmanager
-def running_exporter(config: Config) -> Iterator[Exporter]:
-    runtime = build_runtime(config)
+def running_exporter(config: Config, clock: Callable[[], float] = time.time) -> Iterator[Exporter]:
+    """``clock``: the pollers' wall clock, to move time past max_staleness without waiting."""
+    runtime = build_runtime(config, clock=clock)
     server = make_server("127.0.0.1:0", build_app(config, runtime, "/metrics"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -82,3 +91,77 @@ def free_port() -> int:
 
 def sample_lines(exposition: str, prefix: str) -> list[str]:
     return sorted(line for line in exposition.splitlines() if line.startswith(prefix))
+
+
+class FakeClock:
+    """A wall clock that moves only when told to."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A throw-away CA, a server certificate for localhost/127.0.0.1 and a client certificate."""
+
+    ca: Path
+    cert: Path
+    key: Path
+    client_cert: Path
+    client_key: Path
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(subject: str, issuer: str, public_key, signing_key, *, ca: bool,
+                 sans: list[x509.GeneralName]) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False,
+            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+            encipher_only=False, decipher_only=False), critical=True)
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def _write_key(path: Path, key) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+
+
+def make_tls_files(directory: Path, client_name: str = "scraper.example") -> TlsFiles:
+    """Keys are generated per test run and live only in ``directory`` (a pytest tmp_path)."""
+    ca_key, server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca = _certificate("swr-exporter test CA", "swr-exporter test CA", ca_key.public_key(), ca_key,
+                      ca=True, sans=[])
+    server = _certificate("localhost", "swr-exporter test CA", server_key.public_key(), ca_key, ca=False,
+                          sans=[x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    client = _certificate(client_name, "swr-exporter test CA", client_key.public_key(), ca_key, ca=False,
+                          sans=[x509.DNSName(client_name)])
+    files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem",
+                     directory / "client.pem", directory / "client-key.pem")
+    for path, cert in ((files.ca, ca), (files.cert, server), (files.client_cert, client)):
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(files.key, server_key)
+    _write_key(files.client_key, client_key)
+    return files
