@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from . import __version__, logs
 from .auth import build_auth
 from .client import SwrClient
-from .collector import ExporterCollector
+from .collector import ApiCollector, BuildInfoCollector
 from .config import Config, ConfigError, Target, load_config
 from .exposition import Exposition
 from .poller import Poller
@@ -57,7 +58,7 @@ class Runtime:
 
     pollers: list[Poller]
     clients: list[SwrClient]
-    telemetry: Telemetry
+    telemetries: list[Telemetry]  # one per target: API calls are part of a target's health
     threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self, stop: threading.Event) -> None:
@@ -109,18 +110,33 @@ def build_target(
 
 def build_runtime(config: Config, clock: Callable[[], float] = time.time) -> Runtime:
     """``clock``: the wall clock of pollers and auth (staleness, token lifetimes); tests pass a fake."""
-    telemetry = Telemetry()
-    built = [build_target(target, telemetry, clock) for target in config.targets]
-    return Runtime([poller for _, poller in built], [client for client, _ in built], telemetry)
+    telemetries = [Telemetry() for _ in config.targets]
+    pairs = zip(config.targets, telemetries, strict=True)
+    built = [build_target(target, telemetry, clock) for target, telemetry in pairs]
+    return Runtime([poller for _, poller in built], [client for client, _ in built], telemetries)
+
+
+def _registry(*collectors: Collector) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in collectors:
+        registry.register(collector)
+    return registry
 
 
 def build_app(
     config: Config, runtime: Runtime, telemetry_path: str, web: WebConfig | None = None
 ) -> App:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(ExporterCollector(runtime.telemetry))
+    probes = {
+        poller.target.name: Exposition(_registry(ApiCollector(telemetry)))
+        for poller, telemetry in zip(runtime.pollers, runtime.telemetries, strict=True)
+    }
+    if config.multi_target:
+        exposition = Exposition(_registry(BuildInfoCollector()))
+    else:
+        exposition = Exposition(_registry(BuildInfoCollector(), ApiCollector(runtime.telemetries[0])))
     return App(
-        exposition=Exposition(registry),
+        exposition=exposition,
+        probes=probes,
         pollers=runtime.pollers,
         alive=runtime.alive,
         telemetry_path=telemetry_path,

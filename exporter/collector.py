@@ -7,8 +7,8 @@
     swr_repository_size_bytes{organization="group",repository="busybox"} 2099575.0
 
 from ``GET /v2/manage/repos`` (or the brief-info endpoint for an explicit repository list).
-``ExporterCollector`` yields the process's own metrics (build info, API requests) that change between
-polls and are therefore rendered on every scrape.
+``BuildInfoCollector`` and ``ApiCollector`` yield the process's own metrics, which change between polls
+and are therefore rendered on every scrape.
 """
 
 from __future__ import annotations
@@ -241,11 +241,10 @@ def _health_families(snapshot: Snapshot, capped: int) -> Iterator[Metric]:
     yield dropped
 
 
-class ExporterCollector(Collector):
-    """The process's own metrics: build info and every API call the clients reported."""
+class BuildInfoCollector(Collector):
+    """``swr_exporter_build_info``: which exporter and Python answer."""
 
-    def __init__(self, telemetry: Telemetry, version: str = __version__) -> None:
-        self._telemetry = telemetry
+    def __init__(self, version: str = __version__) -> None:
         self._version = version
 
     def describe(self) -> Iterable[Metric]:
@@ -255,6 +254,18 @@ class ExporterCollector(Collector):
         build = family(metrics.BUILD_INFO)
         build.add_metric([self._version, platform.python_version()], 1.0)
         yield build
+
+
+class ApiCollector(Collector):
+    """Every API call one target's client reported: requests, errors, retries, durations."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self._telemetry = telemetry
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
         state = self._telemetry.state()
         requests = family(metrics.API_REQUESTS)
         for (operation, code), count in sorted(state.requests.items()):

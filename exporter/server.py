@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import __version__, landing
 from .exposition import Exposition, wants_gzip, wants_openmetrics
+from .model import Snapshot
 from .poller import Poller
 from .server_io import Limits, RequestReader, Server, Server6
 from .web_access import REALM, AccessControl
@@ -75,6 +76,7 @@ class App:
     version: str = __version__
     clock: Callable[[], float] = time.time
     access: AccessControl = field(default_factory=AccessControl)
+    probes: Mapping[str, Exposition] = field(default_factory=dict)  # /probe?target=NAME, one per target
 
     def ready(self) -> bool:
         return all(poller.first_poll_done.is_set() for poller in self.pollers)
@@ -157,7 +159,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._text(HTTPStatus.BAD_REQUEST, f"Bad request: {error}", head)
 
     def _routes(self) -> Mapping[str, Callable[[bool], None]]:
-        return {self.app.telemetry_path: self._metrics, "/": self._landing,
+        return {self.app.telemetry_path: self._metrics, "/probe": self._probe, "/": self._landing,
                 "/-/healthy": self._healthy, "/-/ready": self._ready}
 
     def _drain_body(self) -> bool:
@@ -194,13 +196,25 @@ class Handler(BaseHTTPRequestHandler):
                    "Ready" if ok else "Not ready: first poll in progress", head)
 
     def _metrics(self, head: bool) -> None:
+        """With one top-level target its data and the exporter's own metrics; with ``targets:`` only
+        the latter, the targets being scraped through /probe."""
         app = self.app
+        snapshot = None if app.multi_target or not app.pollers else app.pollers[0].snapshot
+        self._expose(app.exposition, snapshot, head)
+
+    def _probe(self, head: bool) -> None:
+        """The data and health of one configured target (the multi-target pattern of blackbox_exporter)."""
+        params = query_params(urlsplit(self.path).query, allowed=("target",))
+        name = known_name(params.get("target"), self.app.probes)
+        poller = next(p for p in self.app.pollers if p.target.name == name)
+        self._expose(self.app.probes[name], poller.snapshot, head)
+
+    def _expose(self, exposition: Exposition, snapshot: Snapshot | None, head: bool) -> None:
         openmetrics = wants_openmetrics(self.headers.get("Accept"))
         gzip = wants_gzip(self.headers.get("Accept-Encoding"))
-        snapshot = None if app.multi_target or not app.pollers else app.pollers[0].snapshot
-        body = app.exposition.body(snapshot, openmetrics, gzip)
+        body = exposition.body(snapshot, openmetrics, gzip)
         extra = {"Content-Encoding": "gzip"} if gzip else {}
-        self._send(HTTPStatus.OK, app.exposition.content_type(openmetrics), body, head, extra)
+        self._send(HTTPStatus.OK, exposition.content_type(openmetrics), body, head, extra)
 
     def _text(self, status: HTTPStatus, text: str, head: bool, extra: dict[str, str] | None = None) -> None:
         self._send(status, "text/plain; charset=utf-8", (text + "\n").encode(), head, extra)

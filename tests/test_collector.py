@@ -2,7 +2,7 @@ from dataclasses import replace
 
 from prometheus_client import CollectorRegistry
 
-from exporter.collector import ExporterCollector, SnapshotCollector
+from exporter.collector import ApiCollector, BuildInfoCollector, SnapshotCollector
 from exporter.model import CollectorStatus
 from exporter.telemetry import Telemetry
 from tests.snapshots import repo, shared, snapshot
@@ -103,7 +103,8 @@ def test_exporter_collector_reports_api_calls_by_operation():
     telemetry.error("ListReposDetails", "throttled")
     telemetry.retry("ListReposDetails")
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ExporterCollector(telemetry, version="1.2.3"))
+    registry.register(ApiCollector(telemetry))
+    registry.register(BuildInfoCollector(version="1.2.3"))
     value = registry.get_sample_value
     op = {"operation": "ListReposDetails"}
     assert value("swr_exporter_api_requests_total", {**op, "code": "200"}) == 1
