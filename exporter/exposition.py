@@ -3,7 +3,8 @@
 A poll produces one immutable snapshot; its block is rendered lazily, once per format (text 0.0.4 or
 OpenMetrics) and encoding (plain or gzip), and reused by every scrape until the next snapshot. Only the
 exporter's own metrics, which move between polls, are rendered per scrape. Each family stays one
-contiguous group because the two blocks never share a family.
+contiguous group because the two blocks never share a family. Rendering goes through ``render.py``,
+which writes what prometheus_client's ``generate_latest`` would, in under half the time.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
-from prometheus_client import exposition as text_format
 from prometheus_client.openmetrics import exposition as openmetrics_format
 
 from .collector import SnapshotCollector
 from .model import Snapshot
+from .render import render
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = openmetrics_format.CONTENT_TYPE_LATEST
-_EOF = b"# EOF\n"
 
 
 def wants_openmetrics(accept: str | None) -> bool:
@@ -49,9 +49,9 @@ class _Gzipped:
     head: bytes
     compressor: zlib._Compress
 
-    def finish(self, tail: bytes) -> bytes:
+    def finish(self, tail: bytes) -> tuple[bytes, bytes]:
         compressor = self.compressor.copy()
-        return self.head + compressor.compress(tail) + compressor.flush()
+        return self.head, compressor.compress(tail) + compressor.flush()
 
 
 def _gzip_head(block: bytes) -> _Gzipped:
@@ -62,11 +62,7 @@ def _gzip_head(block: bytes) -> _Gzipped:
 
 def render_snapshot(snapshot: Snapshot, openmetrics: bool) -> bytes:
     """The snapshot's families alone; OpenMetrics without its ``# EOF`` so more can follow."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(lambda: snapshot))
-    if openmetrics:
-        return openmetrics_format.generate_latest(registry).removesuffix(_EOF)
-    return text_format.generate_latest(registry)
+    return render(SnapshotCollector(lambda: snapshot).collect(), openmetrics=openmetrics, eof=False)
 
 
 class _RenderedSnapshot:
@@ -111,15 +107,20 @@ class Exposition:
             self._current = current
         return current
 
-    def body(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> bytes:
+    def parts(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> tuple[bytes, bytes]:
+        """The body in two pieces: the cached snapshot block, then this scrape's tail.
+
+        A server that writes them one after the other spares a copy of the whole block per scrape
+        (megabytes for a large account, and as many at once as there are concurrent scrapes).
+        """
         rendered = self._rendered(snapshot)
-        if openmetrics:
-            tail = openmetrics_format.generate_latest(self._self_registry)
-        else:
-            tail = text_format.generate_latest(self._self_registry)
+        tail = render(self._self_registry.collect(), openmetrics=openmetrics)
         if gzip:
             return rendered.gzipped(openmetrics).finish(tail)
-        return rendered.plain(openmetrics) + tail
+        return rendered.plain(openmetrics), tail
+
+    def body(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> bytes:
+        return b"".join(self.parts(snapshot, openmetrics, gzip))
 
     @staticmethod
     def content_type(openmetrics: bool) -> str:

@@ -93,6 +93,9 @@ def parse_listen_address(address: str) -> tuple[str, int]:
 class Handler(BaseHTTPRequestHandler):
     server_version = f"swr-exporter/{__version__}"
     protocol_version = "HTTP/1.1"
+    # Headers, block and tail go out in separate writes; Nagle would hold each write's last partial
+    # segment back until the client's (possibly delayed) ACK arrives.
+    disable_nagle_algorithm = True
     app: App
     limits: Limits
     rfile: RequestReader  # type: ignore[assignment]
@@ -212,18 +215,20 @@ class Handler(BaseHTTPRequestHandler):
     def _expose(self, exposition: Exposition, snapshot: Snapshot | None, head: bool) -> None:
         openmetrics = wants_openmetrics(self.headers.get("Accept"))
         gzip = wants_gzip(self.headers.get("Accept-Encoding"))
-        body = exposition.body(snapshot, openmetrics, gzip)
+        # Two pieces, written one after the other: joining them would copy the whole cached block.
+        body = exposition.parts(snapshot, openmetrics, gzip)
         extra = {"Content-Encoding": "gzip"} if gzip else {}
         self._send(HTTPStatus.OK, exposition.content_type(openmetrics), body, head, extra)
 
     def _text(self, status: HTTPStatus, text: str, head: bool, extra: dict[str, str] | None = None) -> None:
         self._send(status, "text/plain; charset=utf-8", (text + "\n").encode(), head, extra)
 
-    def _send(self, status: HTTPStatus, content_type: str, body: bytes, head: bool,
+    def _send(self, status: HTTPStatus, content_type: str, body: bytes | Sequence[bytes], head: bool,
               extra: dict[str, str] | None = None) -> None:
+        parts = (body,) if isinstance(body, bytes) else body
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(sum(len(part) for part in parts)))
         self.send_header("Vary", "Accept, Accept-Encoding")
         for name, value in {**self.app.access.headers, **(extra or {})}.items():
             self.send_header(name, value)
@@ -231,7 +236,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if not head:
-            self.wfile.write(body)
+            for part in parts:
+                self.wfile.write(part)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The stdlib page echoes the request line back; a plain reason is enough and echoes nothing.

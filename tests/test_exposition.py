@@ -1,11 +1,15 @@
 import gzip
 
+import pytest
 from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import exposition as text_format
+from prometheus_client.openmetrics import exposition as openmetrics_format
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
+from exporter.collector import SnapshotCollector
 from exporter.exposition import Exposition, render_snapshot, wants_gzip, wants_openmetrics
-from tests.snapshots import repo, snapshot
+from tests.snapshots import repo, shared, snapshot
 
 
 def self_registry() -> CollectorRegistry:
@@ -81,3 +85,25 @@ def test_content_negotiation():
     assert wants_gzip("gzip, deflate")
     assert not wants_gzip("gzip;q=0")
     assert not wants_gzip("identity")
+
+
+@pytest.mark.parametrize("openmetrics", [False, True])
+def test_body_is_what_generate_latest_writes_for_the_snapshot_then_the_self_metrics(openmetrics):
+    snap = snapshot([repo(name="a"), repo(name='b"\\', public=None)], [shared(), shared("self")])
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(lambda: snap))
+    generate = openmetrics_format.generate_latest if openmetrics else text_format.generate_latest
+    block = generate(registry).removesuffix(b"# EOF\n")
+    body = Exposition(self_registry()).body(snap, openmetrics, gzip=False)
+    assert body == block + generate(self_registry())
+
+
+def test_parts_reuse_the_cached_block_and_render_only_the_tail_per_scrape():
+    exposition = Exposition(self_registry())
+    snap = snapshot()
+    first_block, first_tail = exposition.parts(snap, openmetrics=False, gzip=False)
+    second_block, _ = exposition.parts(snap, openmetrics=False, gzip=False)
+    assert second_block is first_block
+    assert first_tail.startswith(b"# HELP swr_exporter_demo_self")
+    head, tail = exposition.parts(snap, openmetrics=False, gzip=True)
+    assert gzip.decompress(head + tail) == first_block + first_tail

@@ -1,0 +1,121 @@
+"""The machine description and the results as Markdown tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    mem_kib = next((int(line.split()[1]) for line in _lines("/proc/meminfo")
+                    if line.startswith("MemTotal")), 0)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "prometheus_client": version("prometheus-client"),
+        "load_before": os.getloadavg()[0],
+    }
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def polling_table(results: list[dict[str, Any]]) -> list[str]:
+    rows = ["| repositories | swr-exporter: first complete poll | API calls per poll | start to ready "
+            "| most requests in flight / in any second | (a) naive SDK, brief-info per repository: poll "
+            "| (a) API calls |",
+            "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        ours, naive = r["exporter"], r["naive"]
+        note = f" (extrapolated from {naive['briefs_done']} calls)" if naive["extrapolated"] else ""
+        rows.append(f"| {r['repositories']:,} | {ours['poll_s']:.2f} s | {ours['api_requests']:.0f} "
+                    f"| {ours['ready_s']:.2f} s | {ours['max_in_flight']} / {ours['busiest_second']} "
+                    f"| {naive['poll_s']:.0f} s{note} | {naive['api_requests']:,} |")
+    return rows
+
+
+def scrape_table(results: list[dict[str, Any]]) -> list[str]:
+    rows = ["| repositories | server | encoding | body | 1 scraper: median / p99 | 1 scraper: scrapes/s "
+            "| 4 scrapers: median / p99 | 4 scrapers: total scrapes/s |",
+            "|---:|---|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        for server, key in (("swr-exporter", "exporter"), ("(b) generate_latest", "generate_latest")):
+            for encoding in ("plain", "gzip"):
+                one, four = r[key]["scrapes"][f"{encoding}x1"], r[key]["scrapes"][f"{encoding}x4"]
+                rows.append(
+                    f"| {r['repositories']:,} | {server} | {encoding} | {one['body_bytes'] / 1e6:.2f} MB "
+                    f"| {_ms(one['median_ms'])} / {_ms(one['p99_ms'])} ms | {one['per_second']:.1f} "
+                    f"| {_ms(four['median_ms'])} / {_ms(four['p99_ms'])} ms | {four['per_second']:.1f} |")
+    return rows
+
+
+def render_table(results: list[dict[str, Any]]) -> list[str]:
+    rows = ["| repositories | series | collector.py families | families + render.py | generate_latest "
+            "| speed-up | formatting alone: render.py / generate_latest "
+            "| first scrape after a poll (text / gzip / OpenMetrics) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        b, ours = r["generate_latest"], r["exporter"]
+        first = (f"{_ms(ours['first_scrape_ms'])} / {_ms(ours['first_gzip_scrape_ms'])} / "
+                 f"{_ms(ours['first_openmetrics_scrape_ms'])} ms")
+        rows.append(
+            f"| {r['repositories']:,} | {b['series']:,} | {1000 * b['families_s']:.0f} ms "
+            f"| {1000 * b['render_s']:.0f} ms "
+            f"| {1000 * b['generate_latest_s']:.0f} ms | {b['generate_latest_s'] / b['render_s']:.1f}x "
+            f"| {1000 * b['format_render_s']:.0f} / {1000 * b['format_generate_latest_s']:.0f} ms "
+            f"({b['format_generate_latest_s'] / b['format_render_s']:.1f}x) | {first} |")
+    return rows
+
+
+def memory_table(results: list[dict[str, Any]]) -> list[str]:
+    rows = ["| repositories | swr-exporter peak RSS | growth per 1,000 repositories since the previous size "
+            "| (b) peak RSS | (a) peak RSS |", "|---:|---:|---:|---:|---:|"]
+    previous: dict[str, Any] | None = None
+    for r in results:
+        rss = r["exporter"]["peak_rss_mib"]
+        growth = ""
+        if previous is not None:
+            added = r["repositories"] - previous["repositories"]
+            growth = f"{(rss - previous['exporter']['peak_rss_mib']) * 1000 / added:.2f} MiB"
+        others = f"{r['generate_latest']['peak_rss_mib']:.0f} MiB | {r['naive']['peak_rss_mib']:.0f} MiB"
+        rows.append(f"| {r['repositories']:,} | {rss:.0f} MiB | {growth} | {others} |")
+        previous = r
+    return rows
+
+
+def markdown(info: dict[str, Any], settings: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    lines = [
+        "# swr-exporter benchmark results", "",
+        f"Measured {info['date']} with `python -m benchmarks`. Machine: {info['nproc']} CPUs "
+        f"({info['cpu']}), {info['ram_gib']} GiB RAM, Python {info['python']}, {info['os']}, "
+        f"prometheus_client {info['prometheus_client']}; load average {info['load_before']:.2f} "
+        "when the run started.", "",
+        *([info["note"], ""] if info.get("note") else []),
+        f"Settings: simulated API latency {settings['latency'] * 1000:.0f} ms per request, rate_limit "
+        f"{settings['rate_limit']:g}/s, max_concurrency {settings['max_concurrency']}, each scrape "
+        f"measurement {settings['scrape_seconds']:g} s, baseline (a) stopped after "
+        f"{settings['naive_budget']:g} s of brief-info calls.", "",
+        "## Polling", "", *polling_table(results), "",
+        "## /metrics (text format 0.0.4)", "", *scrape_table(results), "",
+        "## Rendering one snapshot", "", *render_table(results), "",
+        "## Memory", "", *memory_table(results), "",
+    ]
+    return "\n".join(lines)
