@@ -91,7 +91,7 @@ class SwrClient:
                  max_concurrency: int = 4, rate_limit: float = 10.0,
                  observer: RequestObserver | None = None, verify: bool | str = True,
                  session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], object] | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  random: Callable[[], float] = _random.random,
                  user_agent: str = f"swr-exporter/{__version__}",
@@ -105,7 +105,9 @@ class SwrClient:
         self._observer: RequestObserver = observer or _NoObserver()
         self._verify = verify
         self._session = session or _new_session(self._max_concurrency)
-        self._sleep = sleep
+        self._closed = threading.Event()
+        # Back-off waits end early when the client is closed, so SIGTERM is not held up by a Retry-After.
+        self._sleep = sleep or self._closed.wait
         self._monotonic = monotonic
         self._random = random
         self._wall_clock = wall_clock
@@ -114,7 +116,7 @@ class SwrClient:
         self._backoff_max = backoff_max
         self._base_headers = {"Content-Type": "application/json", "User-Agent": user_agent}
         self._semaphore = threading.BoundedSemaphore(self._max_concurrency)
-        self._limiter = RateLimiter(rate_limit, monotonic=monotonic, sleep=sleep)
+        self._limiter = RateLimiter(rate_limit, monotonic=monotonic, sleep=self._sleep)
 
     def list_namespaces(self) -> list[dict]:
         return self._member_list(self._get("ListNamespaces", "/v2/manage/namespaces"), "namespaces")
@@ -165,6 +167,9 @@ class SwrClient:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
+        """Fail every request from now on, at once: a poll in progress then ends in moments instead of
+        holding the process at shutdown until its last page, tag list or back-off is done."""
+        self._closed.set()
         self._session.close()
 
     def _paged(self, operation: str, path: str, pairs: Pairs) -> list[dict]:
@@ -245,6 +250,8 @@ class SwrClient:
         retry = 0
         reauthorized = False
         while True:
+            if self._closed.is_set():
+                raise ApiError(call.operation, "network", detail="client closed: the exporter is stopping")
             try:
                 return self._attempt(call)
             except ApiError as error:

@@ -121,6 +121,10 @@ class Poller:
                 results.update({name: future.result() for name, future in futures.items()})
             for name in due:
                 self._ran[name] = begin
+            if phase == PHASES[-2] and any(name in names for name in PHASES[-1]):
+                # Shares and tags may take minutes on a large account: serve what is fresh meanwhile.
+                interim = {**self._previous, **results}
+                self._publish(started, self._monotonic() - begin, names, interim, final=False)
         self._previous = results
         return self._publish(started, self._monotonic() - begin, names, results)
 
@@ -155,17 +159,21 @@ class Poller:
         duration: float,
         names: list[str],
         results: dict[str, tuple[CollectorStatus, Any]],
+        final: bool = True,
     ) -> Snapshot:
-        statuses = tuple(results[name][0] for name in names)
-        data: dict[str, Any] = {name: results[name][1] for name in names if results[name][1] is not None}
+        """Swap in a snapshot of ``results``; only the final one of a poll counts as a poll."""
+        present = [name for name in names if name in results]
+        statuses = tuple(results[name][0] for name in present)
+        data: dict[str, Any] = {name: results[name][1] for name in present if results[name][1] is not None}
         orgs = data.pop("organizations", None)
         if orgs is not None:
             data["organizations"] = orgs.watched
-        self._polls += 1
-        if all(status.success for status in statuses):
-            self._last_success = self._clock()
-        else:
-            self._failures += 1
+        if final:
+            self._polls += 1
+            if all(status.success for status in statuses):
+                self._last_success = self._clock()
+            else:
+                self._failures += 1
         snapshot = Snapshot(
             target=self.target.name,
             started_at=started,

@@ -255,3 +255,36 @@ def test_observer_counts_every_attempt_failure_and_retry(requests_mock):
     assert Counter(reason for _, reason in h.observer.errors) == {
         "server_error": 1, "throttled": 1, "timeout": 1}
     assert h.observer.retries == ["ListNamespaces"] * 3
+
+
+def test_a_closed_client_fails_at_once_without_calling_the_api(requests_mock):
+    harness = make_client()
+    route = requests_mock.get(f"{ENDPOINT}/v2/manage/namespaces", json={"namespaces": []})
+    harness.client.close()
+    with pytest.raises(ApiError, match="client closed") as raised:
+        harness.client.list_namespaces()
+    assert raised.value.reason == "network"
+    assert route.call_count == 0
+
+
+def test_closing_the_client_ends_a_back_off_wait_at_once(requests_mock):
+    import threading
+    import time
+
+    harness = make_client(sleep=None, backoff_base=30.0, backoff_max=30.0)
+    requests_mock.get(f"{ENDPOINT}/v2/manage/namespaces", status_code=503)
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            harness.client.list_namespaces()
+        except ApiError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    time.sleep(0.2)  # the first attempt has failed and the 15 s back-off has begun
+    harness.client.close()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert "client closed" in str(outcome[0])

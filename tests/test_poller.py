@@ -215,3 +215,29 @@ def test_tags_fail_clearly_without_a_repository_list():
     client = FakeClient()
     snap = poller_for(client, collectors={"tags": True, "repositories": False}).poll_once()
     assert "repository list is unavailable" in snap.status("tags").error
+
+
+def test_repositories_are_served_while_a_slow_tags_collector_still_runs():
+    release = threading.Event()
+
+    class SlowTags(FakeClient):
+        def list_repository_tags(self, namespace, repository):
+            release.wait(5)
+            return [{"Tag": "latest", "size": 1, "updated": "2024-01-01T00:00:00Z"}]
+
+    poller = poller_for(SlowTags(), collectors={"tags": True})
+    thread = threading.Thread(target=poller.poll_once)
+    thread.start()
+    try:
+        for _ in range(500):
+            if poller.snapshot is not None:
+                break
+            threading.Event().wait(0.01)
+        interim = poller.snapshot
+        assert [r.name for r in interim.repositories] == ["busybox"]
+        assert interim.status("tags") is None and interim.polls_total == 0
+    finally:
+        release.set()
+        thread.join(5)
+    final = poller.snapshot
+    assert final.status("tags").success and len(final.images) == 1 and final.polls_total == 1

@@ -61,10 +61,12 @@ def test_tls_and_basic_auth_guard_a_running_exporter_and_prometheus_scrapes_thro
     password = secrets.token_hex(12)
     config, tls, hashed = web_config(tmp_path, password)
     port, prom_port = free_port(), free_port()
+    # Into a file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the logger.
+    log_file = (tmp_path / "exporter.log").open("w+")
     exporter = subprocess.Popen(
         [sys.executable, "-m", "exporter", "--demo", "--web.listen-address", f"127.0.0.1:{port}",
          "--web.config.file", str(config), "--log.level", "debug"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=log_file, stderr=subprocess.STDOUT, text=True)
     def job(name: str, secret: str) -> str:
         return (f"  - job_name: {name}\n    scheme: https\n"
                 f"    tls_config: {{ca_file: {tls.ca}, server_name: localhost}}\n"
@@ -91,7 +93,8 @@ def test_tls_and_basic_auth_guard_a_running_exporter_and_prometheus_scrapes_thro
         for process in (exporter, prometheus):
             process.terminate()
             process.wait(timeout=15)
-    _, stderr = exporter.communicate()
+    log_file.seek(0)
+    stderr = log_file.read()
     assert "https://" in stderr and "Traceback" not in stderr
     assert password not in stderr and hashed not in stderr
 
@@ -103,7 +106,8 @@ def prometheus_up(port: int, timeout: float = 60) -> dict[str, str]:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query?query=up", timeout=5) as r:
                 result = json.loads(r.read())["data"]["result"]
             up = {item["metric"]["job"]: item["value"][1] for item in result}
-            if len(up) == 2:
+            # Wait for a good scrape: the first one may race the demo's first poll under a 1 s timeout.
+            if len(up) == 2 and up["good"] == "1":
                 return up
         except OSError:
             pass
