@@ -71,10 +71,6 @@ def canonical_query(pairs: Iterable[tuple[str, object]]) -> str:
     return "&".join(parts)
 
 
-def signed_header_names(headers: Mapping[str, str]) -> list[str]:
-    return sorted({name.lower() for name in headers if "_" not in name})
-
-
 def canonical_request(
     method: str,
     path: str,

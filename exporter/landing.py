@@ -8,6 +8,7 @@ reach it: snapshots hold none.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,9 +89,9 @@ def _collector_rows(statuses: Sequence[CollectorStatus], now: float) -> str:
 
 
 def _top_rows(repositories: Sequence[Repository]) -> str:
-    top = sorted(
-        (r for r in repositories if r.size_bytes is not None), key=lambda r: r.size_bytes or 0, reverse=True
-    )[:TOP_REPOSITORIES]
+    # nlargest, not a full sort: the page is drawn per request and an account may have 50,000 repositories.
+    sized = (r for r in repositories if r.size_bytes is not None)
+    top = heapq.nlargest(TOP_REPOSITORIES, sized, key=lambda r: r.size_bytes or 0)
     return "".join(
         f"<tr><td>{escape(r.organization)}</td><td>{escape(r.name)}</td>"
         f"<td class=num>{_size(r.size_bytes)}</td>"
