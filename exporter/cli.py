@@ -127,13 +127,16 @@ def build_app(
     config: Config, runtime: Runtime, telemetry_path: str, web: WebConfig | None = None
 ) -> App:
     probes = {
-        poller.target.name: Exposition(_registry(ApiCollector(telemetry)))
+        poller.target.name: Exposition(_registry(ApiCollector(telemetry)), self_version=telemetry.version)
         for poller, telemetry in zip(runtime.pollers, runtime.telemetries, strict=True)
     }
     if config.multi_target:
-        exposition = Exposition(_registry(BuildInfoCollector()))
+        exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
     else:
-        exposition = Exposition(_registry(BuildInfoCollector(), ApiCollector(runtime.telemetries[0])))
+        first = runtime.telemetries[0]
+        exposition = Exposition(
+            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version
+        )
     return App(
         exposition=exposition,
         probes=probes,

@@ -72,6 +72,7 @@ class _RenderedSnapshot:
         self._lock = threading.Lock()
         self._plain: dict[bool, bytes] = {}
         self._gzip: dict[bool, _Gzipped] = {}
+        self._gzip_tails: dict[bool, tuple[object, tuple[bytes, bytes]]] = {}
 
     def plain(self, openmetrics: bool) -> bytes:
         with self._lock:
@@ -87,6 +88,15 @@ class _RenderedSnapshot:
                 self._gzip[openmetrics] = _gzip_head(block)
             return self._gzip[openmetrics]
 
+    def gzip_parts(self, openmetrics: bool, tail: bytes, tail_version: object) -> tuple[bytes, bytes]:
+        """The compressed body; the compressed tail is reused while the tail's version is unchanged."""
+        cached = self._gzip_tails.get(openmetrics)
+        if tail_version is not None and cached is not None and cached[0] == tail_version:
+            return cached[1]
+        parts = self.gzipped(openmetrics).finish(tail)
+        self._gzip_tails[openmetrics] = (tail_version, parts)
+        return parts
+
 
 class Exposition:
     """Answers one scrape: the cached block of the current snapshot plus the live self-metrics."""
@@ -95,10 +105,25 @@ class Exposition:
         self,
         self_registry: CollectorRegistry,
         render: Callable[[Snapshot, bool], bytes] = render_snapshot,
+        self_version: Callable[[], object] | None = None,
     ) -> None:
+        """``self_version``: changes whenever the self-metrics do (between polls they do not), so their
+        rendering is reused until then; without it they are rendered on every scrape."""
         self._self_registry = self_registry
         self._render = render
+        self._self_version = self_version
+        self._tails: dict[bool, tuple[object, bytes]] = {}
         self._current = _RenderedSnapshot(None, render)
+
+    def _tail(self, openmetrics: bool) -> tuple[bytes, object]:
+        version = None if self._self_version is None else self._self_version()
+        cached = self._tails.get(openmetrics)
+        if version is not None and cached is not None and cached[0] == version:
+            return cached[1], version
+        # Read the version before rendering: a change during the render then forces a new one next time.
+        tail = render(self._self_registry.collect(), openmetrics=openmetrics)
+        self._tails[openmetrics] = (version, tail)
+        return tail, version
 
     def _rendered(self, snapshot: Snapshot | None) -> _RenderedSnapshot:
         current = self._current
@@ -114,9 +139,9 @@ class Exposition:
         (megabytes for a large account, and as many at once as there are concurrent scrapes).
         """
         rendered = self._rendered(snapshot)
-        tail = render(self._self_registry.collect(), openmetrics=openmetrics)
+        tail, version = self._tail(openmetrics)
         if gzip:
-            return rendered.gzipped(openmetrics).finish(tail)
+            return rendered.gzip_parts(openmetrics, tail, version)
         return rendered.plain(openmetrics), tail
 
     def body(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> bytes:

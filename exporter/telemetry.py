@@ -42,11 +42,13 @@ class Telemetry:
         self._retries: Counter[str] = Counter()
         self._duration_counts: dict[str, list[int]] = {}
         self._duration_sums: Counter[str] = Counter()
+        self._version = 0  # bumped by every record, so a scrape can reuse the last rendering until then
 
     def request(self, operation: str, code: str, seconds: float) -> None:
         slot = bisect.bisect_left(self._buckets, seconds)
         with self._lock:
             self._requests[operation, code] += 1
+            self._version += 1
             counts = self._duration_counts.setdefault(operation, [0] * (len(self._buckets) + 1))
             counts[slot] += 1
             self._duration_sums[operation] += seconds
@@ -54,10 +56,15 @@ class Telemetry:
     def error(self, operation: str, reason: str) -> None:
         with self._lock:
             self._errors[operation, reason] += 1
+            self._version += 1
 
     def retry(self, operation: str) -> None:
         with self._lock:
             self._retries[operation] += 1
+            self._version += 1
+
+    def version(self) -> int:
+        return self._version
 
     def state(self) -> TelemetryState:
         with self._lock:

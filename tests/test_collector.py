@@ -144,3 +144,15 @@ def test_shares_and_tags_become_series_and_count_against_the_cap():
     assert capped("swr_repository_shares", REPO) == 2
     assert capped("swr_image_size_bytes", {**REPO, "tag": "v1"}) is None
     assert capped("swr_exporter_series_dropped", {"reason": "cap"}) == 3
+
+
+def test_telemetry_version_moves_with_every_record():
+    telemetry = Telemetry()
+    versions = [telemetry.version()]
+    telemetry.request("ListNamespaces", "200", 0.1)
+    versions.append(telemetry.version())
+    telemetry.error("ListNamespaces", "throttled")
+    versions.append(telemetry.version())
+    telemetry.retry("ListNamespaces")
+    versions.append(telemetry.version())
+    assert versions == sorted(set(versions))

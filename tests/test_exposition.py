@@ -107,3 +107,31 @@ def test_parts_reuse_the_cached_block_and_render_only_the_tail_per_scrape():
     assert first_tail.startswith(b"# HELP swr_exporter_demo_self")
     head, tail = exposition.parts(snap, openmetrics=False, gzip=True)
     assert gzip.decompress(head + tail) == first_block + first_tail
+
+
+def test_self_metrics_are_rendered_again_only_when_their_version_changes():
+    from prometheus_client.core import GaugeMetricFamily
+
+    calls = []
+
+    class Counting:
+        def collect(self):
+            calls.append(1)
+            metric = GaugeMetricFamily("swr_exporter_demo_self", "A self metric.")
+            metric.add_metric([], len(calls))
+            yield metric
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Counting())
+    version = [0]
+    exposition = Exposition(registry, self_version=lambda: version[0])
+    snap = snapshot()
+    first = exposition.body(snap, False, False)
+    for _ in range(3):
+        assert exposition.body(snap, False, False) == first
+        assert gzip.decompress(exposition.body(snap, False, True)) == first
+    assert len(calls) == 1
+    version[0] += 1
+    second = exposition.body(snap, False, False)
+    assert second != first and len(calls) == 2
+    assert gzip.decompress(exposition.body(snap, False, True)) == second
