@@ -108,11 +108,15 @@ def test_credentials_come_from_a_secret_mounted_as_files_the_config_names(overla
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_overlay_config_is_valid_for_the_exporter(overlay, tmp_path):
     resources = render(f"overlays/{overlay}")
-    for workload in exporter_workloads(resources):
+    workloads = exporter_workloads(resources)
+    assert workloads, f"overlay {overlay} renders no exporter workload"
+    for workload in workloads:
         text = yaml.safe_dump(config_of(resources, workload)).replace(SECRET_DIR, str(tmp_path))
         for name in ("ak", "sk"):
             (tmp_path / name).write_text("x" * 20)
-        parse_config(yaml.safe_load(text), base_dir=tmp_path, environ={}, hostname=lambda: "swr-exporter-2")
+        data = yaml.safe_load(text)
+        config = parse_config(data, base_dir=tmp_path, environ={}, hostname=lambda: "swr-exporter-2")
+        assert config.targets
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
