@@ -25,11 +25,16 @@ def repo_item(namespace: str, name: str, **values) -> dict:
 
 
 class Clock:
+    """A wall clock that moves only when told to."""
+
     def __init__(self, now: float = 1_700_000_000.0) -> None:
         self.now = now
 
     def __call__(self) -> float:
         return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class FakeClient:

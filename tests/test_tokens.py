@@ -17,6 +17,7 @@ import pytest
 
 from exporter.secret import Secret
 from exporter.tokens import FileToken, IamPasswordToken, IssuedToken, StaticToken, TokenError
+from tests.fakes import Clock
 
 HOUR = 3600.0
 ISSUED = "2024-01-02T03:04:05.000000Z"
@@ -156,14 +157,6 @@ class FakeIam:
         return {"X-Subject-Token": token}, ({"token": self.result} if self.wrap else self.result)
 
 
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _source(
     iam: Callable[[dict[str, Any]], tuple[dict[str, str], object]],
     clock: Clock | None = None,
@@ -172,7 +165,7 @@ def _source(
 ) -> IamPasswordToken:
     return IamPasswordToken(
         iam, "alice", Secret(password or secrets.token_hex(12)), "acme", project_id, "cn-north-4",
-        clock=clock or Clock(),
+        clock=clock or Clock(1_000_000.0),
     )  # fmt: skip
 
 
@@ -214,7 +207,7 @@ def test_iam_accepts_unwrapped_body_and_lowercase_header_and_time_without_fracti
 
 
 def test_iam_token_is_cached_until_three_quarters_of_its_lifetime() -> None:
-    iam, clock = FakeIam(), Clock()
+    iam, clock = FakeIam(), Clock(1_000_000.0)
     source = _source(iam, clock)
     first = source.token()
     clock.now += 18 * HOUR - 1
@@ -268,7 +261,7 @@ def test_iam_concurrent_callers_share_one_fetch() -> None:
 
 
 def test_iam_failed_refresh_keeps_serving_the_valid_token(caplog: pytest.LogCaptureFixture) -> None:
-    iam, clock = FakeIam(), Clock()
+    iam, clock = FakeIam(), Clock(1_000_000.0)
     source = _source(iam, clock)
     first = source.token()
     clock.now += 20 * HOUR
@@ -279,7 +272,7 @@ def test_iam_failed_refresh_keeps_serving_the_valid_token(caplog: pytest.LogCapt
 
 
 def test_iam_failed_refresh_backs_off_before_trying_again() -> None:
-    iam, clock = FakeIam(), Clock()
+    iam, clock = FakeIam(), Clock(1_000_000.0)
     source = _source(iam, clock)
     source.token()
     clock.now += 20 * HOUR
@@ -293,7 +286,7 @@ def test_iam_failed_refresh_backs_off_before_trying_again() -> None:
 
 
 def test_iam_expired_token_and_failed_refresh_raise_token_error() -> None:
-    iam, clock = FakeIam(), Clock()
+    iam, clock = FakeIam(), Clock(1_000_000.0)
     source = _source(iam, clock)
     source.token()
     clock.now += 24 * HOUR + 1
@@ -324,7 +317,7 @@ def test_iam_invalidate_forces_a_new_fetch() -> None:
 
 def test_iam_secrets_stay_out_of_errors_reprs_and_logs(caplog: pytest.LogCaptureFixture) -> None:
     password = secrets.token_hex(12)
-    iam, clock = FakeIam(), Clock()
+    iam, clock = FakeIam(), Clock(1_000_000.0)
     source = _source(iam, clock, password=password)
     with caplog.at_level(logging.DEBUG):
         token = source.token().reveal()

@@ -7,6 +7,8 @@ import datetime
 import http.client
 import ipaddress
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -93,19 +95,6 @@ def sample_lines(exposition: str, prefix: str) -> list[str]:
     return sorted(line for line in exposition.splitlines() if line.startswith(prefix))
 
 
-class FakeClock:
-    """A wall clock that moves only when told to."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @dataclass(frozen=True)
 class TlsFiles:
     """A throw-away CA, a server certificate for localhost/127.0.0.1 and a client certificate."""
@@ -165,3 +154,12 @@ def make_tls_files(directory: Path, client_name: str = "scraper.example") -> Tls
     _write_key(files.key, server_key)
     _write_key(files.client_key, client_key)
     return files
+
+
+def exporter_process(output: Path, *args: str) -> subprocess.Popen:
+    """The exporter as a user runs it, its output in ``output``: a pipe nobody reads while a test runs
+    fills up and then blocks the exporter's logger, and with it every request that logs."""
+    with output.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "exporter", *args], stdout=sink, stderr=subprocess.STDOUT, text=True
+        )

@@ -11,16 +11,9 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.harness import free_port
+from tests.e2e.harness import exporter_process, free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def exporter_process(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "exporter", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
 
 
 def wait_for(url: str, timeout: float = 30.0) -> bytes:
@@ -57,9 +50,10 @@ def test_config_check_accepts_a_valid_file(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_demo_serves_metrics_and_stops_cleanly_on_sigterm():
+def test_demo_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path):
     port = free_port()
-    process = exporter_process("--demo", "--web.listen-address", f"127.0.0.1:{port}")
+    output = tmp_path / "exporter.log"
+    process = exporter_process(output, "--demo", "--web.listen-address", f"127.0.0.1:{port}")
     try:
         wait_for(f"http://127.0.0.1:{port}/-/ready")
         text = wait_for(f"http://127.0.0.1:{port}/metrics").decode()
@@ -69,14 +63,17 @@ def test_demo_serves_metrics_and_stops_cleanly_on_sigterm():
         assert process.wait(timeout=15) == 0
     finally:
         process.kill()
-        stdout, stderr = process.communicate()
-    assert f"http://127.0.0.1:{port}/metrics" in stdout
-    assert "Traceback" not in stderr
+        process.wait()
+    printed = output.read_text()
+    assert f"http://127.0.0.1:{port}/metrics" in printed
+    assert "Traceback" not in printed
 
 
 def test_a_real_prometheus_scrapes_the_demo(tmp_path):
     exporter_port, prometheus_port = free_port(), free_port()
-    exporter = exporter_process("--demo", "--web.listen-address", f"127.0.0.1:{exporter_port}")
+    exporter = exporter_process(
+        tmp_path / "exporter.log", "--demo", "--web.listen-address", f"127.0.0.1:{exporter_port}"
+    )
     (tmp_path / "prometheus.yml").write_text(
         "global: {scrape_interval: 1s}\n"
         "scrape_configs:\n"

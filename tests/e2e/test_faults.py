@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.logs import LogfmtFormatter
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
-from tests.e2e.harness import Exporter, FakeClock, config_for, exporter_settings, running_exporter
+from tests.e2e.harness import Exporter, config_for, exporter_settings, running_exporter
+from tests.fakes import Clock
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +54,7 @@ class Run:
 
     sim: Simulator
     exporter: Exporter
-    clock: FakeClock
+    clock: Clock
     log: io.StringIO
     shown: list[str] = field(default_factory=list)
 
@@ -104,7 +106,7 @@ def small_dataset() -> Dataset:
 @contextlib.contextmanager
 def fault_run(dataset: Dataset | None = None, password: bool = False, **overrides) -> Iterator[Run]:
     account = Account.generate()
-    clock = FakeClock()
+    clock = Clock(time.time())
     # max_skew=None: the fake clock also dates the signatures, and it runs ahead of the simulator's.
     with debug_log() as log, Simulator(dataset=dataset or small_dataset(), account=account,
                                        max_skew=None) as sim:

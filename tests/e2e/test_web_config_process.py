@@ -16,7 +16,7 @@ import urllib.request
 import bcrypt
 import pytest
 
-from tests.e2e.harness import free_port, make_tls_files
+from tests.e2e.harness import exporter_process, free_port, make_tls_files
 
 pytestmark = pytest.mark.e2e
 
@@ -61,12 +61,9 @@ def test_tls_and_basic_auth_guard_a_running_exporter_and_prometheus_scrapes_thro
     password = secrets.token_hex(12)
     config, tls, hashed = web_config(tmp_path, password)
     port, prom_port = free_port(), free_port()
-    # Into a file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the logger.
-    log_file = (tmp_path / "exporter.log").open("w+")
-    exporter = subprocess.Popen(
-        [sys.executable, "-m", "exporter", "--demo", "--web.listen-address", f"127.0.0.1:{port}",
-         "--web.config.file", str(config), "--log.level", "debug"],
-        stdout=log_file, stderr=subprocess.STDOUT, text=True)
+    output = tmp_path / "exporter.log"
+    exporter = exporter_process(output, "--demo", "--web.listen-address", f"127.0.0.1:{port}",
+                                "--web.config.file", str(config), "--log.level", "debug")
     def job(name: str, secret: str) -> str:
         return (f"  - job_name: {name}\n    scheme: https\n"
                 f"    tls_config: {{ca_file: {tls.ca}, server_name: localhost}}\n"
@@ -93,8 +90,7 @@ def test_tls_and_basic_auth_guard_a_running_exporter_and_prometheus_scrapes_thro
         for process in (exporter, prometheus):
             process.terminate()
             process.wait(timeout=15)
-    log_file.seek(0)
-    stderr = log_file.read()
+    stderr = output.read_text()
     assert "https://" in stderr and "Traceback" not in stderr
     assert password not in stderr and hashed not in stderr
 
