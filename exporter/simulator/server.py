@@ -11,6 +11,7 @@ import logging
 import socket
 import ssl
 import struct
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,13 @@ class _Server(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            # A client that hangs up mid-answer (an exporter stopping, a timed-out retry) is routine
+            # for a server: one line, no traceback.
+            log.debug("connection from %s dropped: %s", client_address, type(error).__name__)
+            return
+        log.error("simulator failed to serve %s", client_address, exc_info=True)
 
     def close_connections(self) -> None:
         with self.connections_lock:
