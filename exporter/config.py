@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from exporter.config_auth import NEEDS_PROJECT_ID, parse_auth, project_id_from_env
 from exporter.config_fields import Context, Node, join, suggestion, type_name
 from exporter.config_model import (
@@ -33,6 +31,7 @@ from exporter.config_model import (
 from exporter.config_polling import POLLING_KEYS, Layer, build_polling, read_polling
 from exporter.durations import parse_duration
 from exporter.regions import SWR_REGIONS, default_endpoint, default_iam_endpoint
+from exporter.yaml_file import YamlFileError, read_yaml
 
 __all__ = [
     "DEFAULT_TARGET_NAME", "AuthConfig", "Collectors", "Config", "ConfigError", "OrganizationFilter",
@@ -65,13 +64,9 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None,
                 hostname: Callable[[], str] = socket.gethostname) -> Config:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [_yaml_problem(exc)]) from None
-    except UnicodeDecodeError:
-        raise ConfigError(str(path), ["file is not UTF-8 text"]) from None
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read file ({exc.strerror})"]) from None
+        data = read_yaml(path)
+    except YamlFileError as exc:
+        raise ConfigError(str(path), [exc.problem]) from None
     config = parse_config(data, base_dir=path.absolute().parent,
                           environ=os.environ if environ is None else environ,
                           hostname=hostname, source=str(path))
@@ -98,14 +93,6 @@ def parse_config(data: object, *, base_dir: Path, environ: Mapping[str, str], ho
     if ctx.problems:
         raise ConfigError(source, ctx.problems)
     return Config(targets=tuple(targets), multi_target=multi_target)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    # Only the mark and the parser's own words: str(exc) quotes the offending line, which may hold a secret.
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or "not valid YAML"
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
-    return f"{where}: invalid YAML: {problem}"
 
 
 def _targets(root: Node, defaults: Layer) -> list[Target]:

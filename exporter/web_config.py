@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from exporter.config_fields import Context, Node, type_name
 from exporter.durations import parse_duration
 from exporter.secret import Secret
+from exporter.yaml_file import YamlFileError, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +107,9 @@ class WebConfig:
 def load_web_config(path: str | Path) -> WebConfig:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)  # never str(exc): it quotes the line, maybe a hash
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
-        raise WebConfigError(str(path), [f"{where}: invalid YAML"]) from None
-    except UnicodeDecodeError:
-        raise WebConfigError(str(path), ["file is not UTF-8 text"]) from None
-    except OSError as exc:
-        raise WebConfigError(str(path), [f"cannot read file ({exc.strerror})"]) from None
+        data = read_yaml(path)
+    except YamlFileError as exc:
+        raise WebConfigError(str(path), [exc.problem]) from None
     return parse_web_config(data, base_dir=path.absolute().parent, source=str(path))
 
 

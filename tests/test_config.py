@@ -97,6 +97,7 @@ INVALID = {
     "auth-beside-targets": "auth: not allowed beside targets (give it in each target)",
     "empty-targets": "targets: must be a non-empty list of targets",
     "not-a-mapping": "(top level): must be a mapping, got list",
+    "duplicate-key": "line 7, column 1: invalid YAML: mapping key 'auth' already defined at line 3",
     "yaml-syntax-error": "line 6, column 2: invalid YAML: "
     "expected <block end>, but found '<block mapping start>'",
 }

@@ -86,6 +86,24 @@ def test_every_problem_is_reported_at_once_without_echoing_hashes(tmp_path):
     assert almost_a_hash not in text and "x" * 40 not in text
 
 
+def test_a_user_given_twice_is_refused_like_the_exporter_toolkit_does_without_echoing_either_hash(tmp_path):
+    first, second = "$2y$10$" + "a" * 53, "$2y$10$" + "b" * 53
+    (tmp_path / "web.yml").write_text(f"basic_auth_users:\n  alice: '{first}'\n  alice: '{second}'\n")
+    with pytest.raises(WebConfigError) as caught:
+        load_web_config(tmp_path / "web.yml")
+    assert caught.value.problems == [
+        "line 3, column 3: invalid YAML: mapping key 'alice' already defined at line 2"]
+    assert first not in str(caught.value) and second not in str(caught.value)
+
+
+def test_a_web_config_that_is_not_yaml_names_the_place_without_quoting_the_line(tmp_path):
+    (tmp_path / "web.yml").write_text("basic_auth_users:\n  alice: '$2y$10$secret\n")
+    with pytest.raises(WebConfigError) as caught:
+        load_web_config(tmp_path / "web.yml")
+    assert caught.value.problems[0].startswith("line 3, column 1: invalid YAML: ")
+    assert "secret" not in str(caught.value)
+
+
 def test_a_certificate_that_does_not_match_its_key_is_refused_at_load(tmp_path, tls):
     with pytest.raises(WebConfigError, match="cannot load the certificate"):
         parse_web_config({"tls_server_config": {"cert_file": str(tls.cert), "key_file": str(tls.client_key)}},

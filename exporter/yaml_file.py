@@ -1,0 +1,62 @@
+"""Reading a YAML file the way Prometheus components do: a key given twice is an error.
+
+PyYAML keeps the last of two equal keys without a word; Go's yaml.v3, which Prometheus and the
+exporter-toolkit use, refuses the file. A second ``auth:`` silently replacing the first is exactly the
+mistake a user cannot see, so this loader refuses it too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
+
+
+class YamlFileError(Exception):
+    """One problem with the file as a whole; never quotes the file's text, which may hold a secret."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+class _StrictLoader(yaml.SafeLoader):
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # keys brought in by "<<" may be overridden: that is what merging is for
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: SafeLoader reports it
+            if first is not None:
+                raise ConstructorError(None, None, f"mapping key {key!r} already defined at line {first}",
+                                       key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise YamlFileError("file is not UTF-8 text") from None
+    except OSError as exc:
+        raise YamlFileError(f"cannot read file ({exc.strerror})") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: no arbitrary objects
+    except yaml.YAMLError as exc:
+        raise YamlFileError(_problem(exc)) from None
+
+
+def _problem(exc: yaml.YAMLError) -> str:
+    # Only the mark and the parser's own words: str(exc) quotes the offending line, which may hold a secret.
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "not valid YAML"
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(file)"
+    return f"{where}: invalid YAML: {problem}"
