@@ -216,13 +216,13 @@ def _quota_families(quotas: Sequence[Quota]) -> Iterator[Metric]:
 
 def _health_families(snapshot: Snapshot, capped: int) -> Iterator[Metric]:
     up = family(metrics.UP)
-    up.add_metric([], float(snapshot.up))
+    _add(up, [], None if snapshot.up is None else float(snapshot.up))
     yield up
     last_success = family(metrics.LAST_POLL_SUCCESS)
     _add(last_success, [], snapshot.last_success)
     yield last_success
     duration = family(metrics.LAST_POLL_DURATION)
-    duration.add_metric([], snapshot.duration_seconds)
+    _add(duration, [], snapshot.duration_seconds)
     yield duration
     polls, failures = family(metrics.POLLS), family(metrics.POLL_FAILURES)
     polls.add_metric([], snapshot.polls_total)

@@ -105,11 +105,16 @@ def _target_section(name: str, snapshot: Snapshot | None, now: float) -> str:
     heading = f"<h2 id='target-{escape(name)}'>Target {escape(name)}</h2>"
     if snapshot is None:
         return f"{heading}<p>First poll in progress.</p>"
-    outcome = "<span class=ok>succeeded</span>" if snapshot.up else "<span class=fail>had failures</span>"
     top = _top_rows(snapshot.repositories)
+    if snapshot.duration_seconds is None:
+        poll = (f"First poll in progress since {_when(snapshot.started_at)}; still running: "
+                f"{escape(', '.join(snapshot.pending))}. Serving what has finished.")
+    else:
+        outcome = "<span class=ok>succeeded</span>" if snapshot.up else "<span class=fail>had failures</span>"
+        poll = (f"Last poll {_when(snapshot.started_at)} ({_age(now, snapshot.started_at)}), took "
+                f"{snapshot.duration_seconds:.2f}s, {outcome}.")
     return (
-        f"{heading}<p>Last poll {_when(snapshot.started_at)} ({_age(now, snapshot.started_at)}), took "
-        f"{snapshot.duration_seconds:.2f}s, {outcome}. Last fully successful poll "
+        f"{heading}<p>{poll} Last fully successful poll "
         f"{_age(now, snapshot.last_success)}. {len(snapshot.organizations)} organizations, "
         f"{len(snapshot.repositories)} repositories.</p>"
         "<table class=collectors><tr><th>collector</th><th>result</th><th>duration</th><th>data from</th>"
@@ -127,7 +132,7 @@ def _target_section(name: str, snapshot: Snapshot | None, now: float) -> str:
 def _summary(targets: Sequence[tuple[str, Snapshot | None]]) -> str:
     rows = "".join(
         f"<tr><td><a href='#target-{escape(name)}'>{escape(name)}</a></td><td>"
-        + ("<span class=muted>first poll in progress</span>" if snap is None else
+        + ("<span class=muted>first poll in progress</span>" if snap is None or snap.up is None else
            "<span class=ok>up</span>" if snap.up else "<span class=fail>failing</span>")
         + "</td></tr>"
         for name, snap in targets

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CACHED = " Refreshed every poll interval from the SWR API, not at scrape time."
+CACHED = (" Refreshed every poll interval (or the collector's own interval) from the SWR API,"
+          " not at scrape time.")
 
 
 @dataclass(frozen=True)
@@ -132,20 +133,20 @@ LAST_POLL_SUCCESS = MetricSpec(
 LAST_POLL_DURATION = MetricSpec(
     "swr_exporter_last_poll_duration_seconds", "gauge", "How long the last poll of the SWR API took."
 )
-POLLS = MetricSpec("swr_exporter_polls_total", "counter", "Polls of the SWR API started.")
+POLLS = MetricSpec("swr_exporter_polls_total", "counter", "Polls of the SWR API completed.")
 POLL_FAILURES = MetricSpec(
     "swr_exporter_poll_failures_total", "counter", "Polls in which at least one collector failed."
 )
 COLLECTOR_SUCCESS = MetricSpec(
     "swr_exporter_collector_success",
     "gauge",
-    "1 if the collector succeeded in the last poll, else 0.",
+    "1 if the collector's last run succeeded, else 0.",
     ("collector",),
 )
 COLLECTOR_DURATION = MetricSpec(
     "swr_exporter_collector_duration_seconds",
     "gauge",
-    "How long the collector took in the last poll.",
+    "How long the collector's last run took.",
     ("collector",),
 )
 API_REQUESTS = MetricSpec(

@@ -107,7 +107,8 @@ class Snapshot:
 
     target: str
     started_at: float
-    duration_seconds: float
+    # None while the first poll still runs: an interim snapshot has no finished poll to describe.
+    duration_seconds: float | None
     collectors: tuple[CollectorStatus, ...]
     data: Mapping[str, Any] = field(default_factory=dict)
     polls_total: int = 0
@@ -115,9 +116,14 @@ class Snapshot:
     last_success: float | None = None
     filtered_series: int = 0
     max_series: int = 200_000
+    # Collectors of the first poll that have not finished yet (an interim snapshot serves the rest).
+    pending: tuple[str, ...] = ()
 
     @property
-    def up(self) -> bool:
+    def up(self) -> bool | None:
+        """Whether every collector succeeded; None while some have never run, which is no answer."""
+        if self.pending:
+            return None
         return all(status.success for status in self.collectors)
 
     @property

@@ -123,8 +123,7 @@ class Poller:
                 self._ran[name] = begin
             if phase == PHASES[-2] and any(name in names for name in PHASES[-1]):
                 # Shares and tags may take minutes on a large account: serve what is fresh meanwhile.
-                interim = {**self._previous, **results}
-                self._publish(started, self._monotonic() - begin, names, interim, final=False)
+                self._publish(started, None, names, {**self._previous, **results}, final=False)
         self._previous = results
         return self._publish(started, self._monotonic() - begin, names, results)
 
@@ -156,13 +155,19 @@ class Poller:
     def _publish(
         self,
         started: float,
-        duration: float,
+        duration: float | None,
         names: list[str],
         results: dict[str, tuple[CollectorStatus, Any]],
         final: bool = True,
     ) -> Snapshot:
-        """Swap in a snapshot of ``results``; only the final one of a poll counts as a poll."""
+        """Swap in a snapshot of ``results``; only the final one of a poll counts as a poll.
+
+        An interim snapshot brings fresh data, but its poll has not finished: it keeps the last finished
+        poll's start and duration, and names the collectors that have never finished (first poll).
+        """
         present = [name for name in names if name in results]
+        if not final and self._snapshot is not None:
+            started, duration = self._snapshot.started_at, self._snapshot.duration_seconds
         statuses = tuple(results[name][0] for name in present)
         data: dict[str, Any] = {name: results[name][1] for name in present if results[name][1] is not None}
         orgs = data.pop("organizations", None)
@@ -185,6 +190,7 @@ class Poller:
             last_success=self._last_success,
             filtered_series=orgs.left_out if orgs is not None else 0,
             max_series=self._polling.max_series,
+            pending=tuple(name for name in names if name not in results),
         )
         self._snapshot = snapshot
         return snapshot

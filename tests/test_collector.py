@@ -76,6 +76,16 @@ def test_health_reflects_collector_results():
     assert value("swr_exporter_last_poll_duration_seconds") == 1.25
 
 
+def test_an_interim_snapshot_of_the_first_poll_says_nothing_about_up_or_the_poll_duration():
+    registry = registry_for(snapshot(pending=("tags",), duration_seconds=None, polls_total=0,
+                                     poll_failures_total=0, last_success=None))
+    value = registry.get_sample_value
+    assert value("swr_up") is None and value("swr_exporter_last_poll_duration_seconds") is None
+    assert value("swr_exporter_collector_success", {"collector": "tags"}) is None
+    assert value("swr_repository_images", REPO) == 1  # the data that is ready is served
+    assert value("swr_exporter_polls_total") == 0
+
+
 def test_max_series_caps_repositories_and_counts_what_was_left_out():
     repos = [repo(name=f"r{i}") for i in range(5)]  # 7 series each
     snap = snapshot(repositories=repos, shared_repos=(), max_series=1 + 7 * 2 + 3, filtered_series=4)

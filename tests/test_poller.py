@@ -75,7 +75,7 @@ def test_failed_shared_collector_keeps_last_data_until_max_staleness():
     status = snap.status("shared")
     assert not status.success and status.stale
     assert [s.name for s in snap.shared] == ["shared-one"]
-    assert not snap.up
+    assert snap.up is False
     assert snap.status("repositories").success
 
     clock.now += 120  # 360 s after the last good data: past max_staleness
@@ -236,8 +236,32 @@ def test_repositories_are_served_while_a_slow_tags_collector_still_runs():
         interim = poller.snapshot
         assert [r.name for r in interim.repositories] == ["busybox"]
         assert interim.status("tags") is None and interim.polls_total == 0
+        # No poll has finished: nothing to say about up or the poll's duration yet.
+        assert interim.pending == ("tags",) and interim.up is None and interim.duration_seconds is None
     finally:
         release.set()
         thread.join(5)
     final = poller.snapshot
     assert final.status("tags").success and len(final.images) == 1 and final.polls_total == 1
+    assert final.pending == () and final.up is True and final.duration_seconds is not None
+
+
+def test_a_later_interim_snapshot_describes_the_last_finished_poll():
+    clock = Clock()
+    seen = []
+
+    class TimedTags(FakeClient):
+        def list_repository_tags(self, namespace, repository):
+            seen.append(poller.snapshot)  # the interim snapshot, published before tags start
+            clock.advance(7)
+            return [{"Tag": "latest", "size": 1, "updated": "2024-01-01T00:00:00Z"}]
+
+    poller = poller_for(TimedTags(), clock=clock, collectors={"tags": True})
+    first = poller.poll_once()
+    clock.advance(3600)  # tags run hourly by default
+    poller.poll_once()
+    assert len(seen) == 2
+    interim = seen[-1]
+    assert first.duration_seconds == 7
+    assert (interim.started_at, interim.duration_seconds) == (first.started_at, 7)
+    assert interim.pending == () and interim.up is True and interim.status("tags") == first.status("tags")

@@ -116,6 +116,14 @@ def test_landing_page_shows_targets_and_collectors(served):
     assert "href='/metrics'" in page
 
 
+def test_landing_page_during_the_first_poll_names_what_still_runs_and_claims_no_outcome(served):
+    port, poller, _ = served
+    poller.snapshot = snapshot(pending=("shares", "tags"), duration_seconds=None, last_success=None)
+    page = get(port, "/")[1].decode()
+    assert "First poll in progress" in page and "still running: shares, tags" in page
+    assert "succeeded" not in page and "failing" not in page and "busybox" in page
+
+
 @pytest.mark.parametrize(
     ("address", "expected"),
     [(":9878", ("", 9878)), ("127.0.0.1:80", ("127.0.0.1", 80)), ("[::1]:9878", ("::1", 9878))],

@@ -59,7 +59,7 @@ def test_a_wrong_password_fails_the_collectors_with_a_clear_error_and_no_secret(
             snap = exporter.poll()
             page = exporter.get("/")[2].decode()
             metrics = exporter.metrics()
-    assert not snap.up
+    assert snap.up is False
     errors = " ".join(s.error or "" for s in snap.collectors)
     assert "KeystoneCreateUserTokenByPassword" in errors or "401" in errors
     for text in (errors, page, metrics):
@@ -88,7 +88,7 @@ def test_a_token_file_is_read_and_reread_when_it_changes(tmp_path):
         with running_exporter(config_for(settings)) as exporter:
             assert exporter.poll().up
             sim.revoke_tokens()
-            assert not exporter.poll().up
+            assert exporter.poll().up is False
             token_file.write_text(issue_token() + "\n")
             snap = exporter.poll()
     assert snap.up, [s.error for s in snap.collectors]
