@@ -131,7 +131,7 @@ def test_a_real_prometheus_scrapes_every_target_with_the_documented_relabelling(
             stderr=subprocess.DEVNULL,
         )
         try:
-            query = f"http://127.0.0.1:{port}/api/v1/query?query=count+by+(target)(swr_repository_size_bytes)"
+            query = f"http://127.0.0.1:{port}/api/v1/query?query=count+by+(instance)(swr_repository_size_bytes)"
             deadline = time.monotonic() + 60
             while True:
                 result = json.loads(wait_for(query))["data"]["result"]
@@ -142,4 +142,4 @@ def test_a_real_prometheus_scrapes_every_target_with_the_documented_relabelling(
         finally:
             prometheus.terminate()
             prometheus.wait(timeout=15)
-    assert {r["metric"]["target"]: r["value"][1] for r in result} == {"prod-a": "3", "prod-b": "5"}
+    assert {r["metric"]["instance"]: r["value"][1] for r in result} == {"prod-a": "3", "prod-b": "5"}
