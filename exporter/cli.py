@@ -22,7 +22,7 @@ from .collector import ApiCollector, BuildInfoCollector
 from .config import Config, ConfigError, Target, load_config
 from .exposition import Exposition
 from .poller import Poller
-from .server import App, make_server
+from .server import App, check_telemetry_path, make_server
 from .telemetry import Telemetry
 from .web_access import AccessControl
 from .web_config import WebConfig, WebConfigError, load_web_config, server_context
@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config.check", dest="config_check", action="store_true", help="validate the configuration and exit"
     )
     add("--web.listen-address", dest="listen_address", default=":9878", help="address to listen on")
-    add("--web.telemetry-path", dest="telemetry_path", default="/metrics", help="path of the metrics")
+    add("--web.telemetry-path", dest="telemetry_path", default="/metrics", type=_telemetry_path,
+        help="path of the metrics")
     add(
         "--web.config.file", dest="web_config_file", default="",
         help="TLS and basic auth settings, in the Prometheus exporter-toolkit format",
@@ -50,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--demo", action="store_true", help="run against a built-in SWR simulator with sample data")
     add("--version", action="store_true", help="print the version and exit")
     return parser
+
+
+def _telemetry_path(path: str) -> str:
+    try:
+        return check_telemetry_path(path)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 @dataclass

@@ -64,6 +64,17 @@ def known_name(value: str | None, names: Collection[str], what: str = "target") 
     return value
 
 
+FIXED_PATHS = ("/", "/probe", "/-/healthy", "/-/ready")  # the routes besides the telemetry path
+
+
+def check_telemetry_path(path: str) -> str:
+    """The metrics path, if a scraper can reach it: a plain absolute path that no other endpoint has."""
+    if not path.startswith("/") or not path.isprintable() or any(char in path for char in "?# "):
+        raise ValueError(f"must be a plain absolute path such as /metrics, got {path!r}")
+    if path in FIXED_PATHS:
+        raise ValueError(f"{path} is already an endpoint of the exporter")
+    return path
+
 @dataclass
 class App:
     """Everything a request handler needs, wired in cli.py."""

@@ -10,11 +10,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.cli import build_parser
 from exporter.exposition import Exposition
 from exporter.server import (
+    FIXED_PATHS,
     App,
     BadRequest,
     Limits,
+    check_telemetry_path,
     known_name,
     make_server,
     parse_listen_address,
@@ -122,6 +125,29 @@ def test_landing_page_during_the_first_poll_names_what_still_runs_and_claims_no_
     page = get(port, "/")[1].decode()
     assert "First poll in progress" in page and "still running: shares, tags" in page
     assert "succeeded" not in page and "failing" not in page and "busybox" in page
+
+
+@pytest.mark.parametrize("path", FIXED_PATHS)
+def test_every_fixed_path_is_an_endpoint_and_cannot_be_the_telemetry_path(served, path):
+    port, poller, _ = served
+    poller.snapshot = snapshot()
+    assert get(port, path)[0].status != 404
+    with pytest.raises(ValueError, match="already an endpoint"):
+        check_telemetry_path(path)
+
+
+@pytest.mark.parametrize("path", ["metrics", "/metrics?x=1", "/a b", "/a\nb", ""])
+def test_a_telemetry_path_a_scraper_cannot_reach_is_refused(path):
+    with pytest.raises(ValueError, match="plain absolute path"):
+        check_telemetry_path(path)
+
+
+def test_a_bad_telemetry_path_stops_the_command_line_with_the_reason(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["--web.telemetry-path=/-/ready"])
+    assert stopped.value.code == 2
+    assert "--web.telemetry-path: /-/ready is already an endpoint" in capsys.readouterr().err
+    assert build_parser().parse_args(["--web.telemetry-path=/swr/metrics"]).telemetry_path == "/swr/metrics"
 
 
 @pytest.mark.parametrize(
