@@ -184,7 +184,11 @@ class SwrClient:
         """The pages after a first one of ``first`` items: in parallel when the total is known."""
         size = self._page_size
         pages: list[list[dict]] = []
-        if first < size:
+        if total is not None and 0 < first < min(size, total):
+            # Fewer items than asked for while the total says there are more: the server caps the
+            # page size below our limit. Step by what it sends rather than lose the rest.
+            size = first
+        elif first < size:
             return pages
         if total is not None:
             for page in self.map(lambda offset: self._page(operation, path, pairs, offset)[0],

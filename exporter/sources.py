@@ -183,5 +183,9 @@ def fetch_tags(client: Client, repositories: Sequence[Repository] | None) -> tup
             if answer.reason == "not_found":  # deleted since the repository list was made
                 continue
             raise answer
-        images.extend(parse_tags("ListRepositoryTags", organization, repository, answer))
+        # Offset paging while someone pushes can repeat a tag across a page boundary; one series each.
+        unique: dict[str, Image] = {}
+        for image in parse_tags("ListRepositoryTags", organization, repository, answer):
+            unique.setdefault(image.tag, image)
+        images.extend(unique.values())
     return tuple(images)

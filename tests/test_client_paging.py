@@ -16,13 +16,14 @@ class PagedServer:
     """Serves ``total`` repositories by offset/limit, optionally announcing the total."""
 
     def __init__(self, total: int, *, content_range: str | None = "{offset}-{count}/{total}",
-                 total_range: bool = False, fail_offset: int | None = None) -> None:
+                 total_range: bool = False, fail_offset: int | None = None, cap: int | None = None) -> None:
         self.items = [{"name": f"repo-{i:05d}"} for i in range(total)]
         if total_range:
             for item in self.items:
                 item["total_range"] = total
         self.content_range = content_range
         self.fail_offset = fail_offset
+        self.cap = cap  # a server that sends at most this many items whatever the limit
         self.offsets: list[int] = []
         self.limits: set[int] = set()
         self._lock = threading.Lock()
@@ -35,7 +36,7 @@ class PagedServer:
         if offset == self.fail_offset:
             context.status_code = 500
             return {"error_code": "SVCSTG.SWR.5000001", "error_msg": "boom"}
-        page = self.items[offset:offset + limit]
+        page = self.items[offset:offset + min(limit, self.cap or limit)]
         if self.content_range is not None:
             context.headers["Content-Range"] = self.content_range.format(
                 offset=offset, count=len(page), end=offset + max(len(page), 1) - 1, total=len(self.items))
@@ -54,6 +55,15 @@ def test_known_total_fetches_every_remaining_page_once_and_keeps_order(requests_
     assert sorted(server.offsets) == [0, 1000, 2000]
     assert server.offsets[0] == 0
     assert server.limits == {1000}
+
+
+def test_a_server_that_caps_the_page_size_below_the_limit_still_yields_every_item(requests_mock):
+    server = PagedServer(250, cap=100)
+    requests_mock.get(REPOS, json=server)
+    h = make_client(max_concurrency=3)
+
+    assert h.client.list_repos() == server.items
+    assert sorted(server.offsets) == [0, 100, 200]
 
 
 def test_total_range_is_used_when_content_range_is_missing(requests_mock):

@@ -217,6 +217,17 @@ def test_tags_fail_clearly_without_a_repository_list():
     assert "repository list is unavailable" in snap.status("tags").error
 
 
+def test_a_tag_repeated_across_pages_becomes_one_image():
+    class RepeatedTag(FakeClient):
+        def list_repository_tags(self, namespace, repository):
+            return [{"Tag": "v1", "size": 1, "updated": "2024-01-01T00:00:00Z"},
+                    {"Tag": "v2", "size": 2, "updated": "2024-01-02T00:00:00Z"},
+                    {"Tag": "v1", "size": 1, "updated": "2024-01-01T00:00:00Z"}]
+
+    snap = poller_for(RepeatedTag(), collectors={"tags": True}).poll_once()
+    assert [(image.tag, image.size_bytes) for image in snap.images] == [("v1", 1), ("v2", 2)]
+
+
 def test_repositories_are_served_while_a_slow_tags_collector_still_runs():
     release = threading.Event()
 
