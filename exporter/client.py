@@ -243,7 +243,7 @@ class SwrClient:
 
     def _fetch(self, call: _Call) -> _Reply:
         response = self._send(call)
-        request_id = response.headers.get("X-Request-Id")
+        request_id = _request_id(response)
         try:
             data = json.loads(response.content)
         except ValueError:
@@ -307,7 +307,7 @@ class SwrClient:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"),
                                           date=response.headers.get("Date"), now=self._wall_clock)
         return ApiError(call.operation, reason, status=response.status_code, error_code=code,
-                        error_msg=message, request_id=response.headers.get("X-Request-Id") or body_request_id,
+                        error_msg=message, request_id=_request_id(response) or body_request_id,
                         retry_after=retry_after)
 
     def _delay(self, retry: int, retry_after: float | None) -> float:
@@ -335,6 +335,11 @@ def _repo_path(namespace: str, kind: str, repository: str) -> str:
     # SWR wants "$" for the "/" inside repository names (docs); quoting then sends it as %24.
     return (f"/v2/manage/namespaces/{quote(namespace, safe='')}/{kind}/"
             f"{quote(repository.replace('/', '$'), safe='')}")
+
+
+def _request_id(response: requests.Response) -> str | None:
+    """What to quote to Huawei support: SWR and the gateway send X-Request-Id, IAM X-IAM-Trace-Id."""
+    return response.headers.get("X-Request-Id") or response.headers.get("X-IAM-Trace-Id")
 
 
 def _total(content_range: str | None, items: list[dict]) -> int | None:

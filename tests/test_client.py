@@ -166,6 +166,17 @@ def test_create_token_posts_unsigned_json_and_returns_headers_and_body(requests_
     assert h.observer.requests == [("KeystoneCreateUserTokenByPassword", "201")]
 
 
+def test_an_iam_failure_carries_iams_trace_id_as_its_request_id(requests_mock):
+    requests_mock.post(f"{IAM_ENDPOINT}/v3/auth/tokens", status_code=400, headers={"X-IAM-Trace-Id": "iam-7"},
+                       json={"error": {"code": 400, "message": "Invalid scope.", "title": "Bad Request"}})
+    h = make_client()
+
+    with pytest.raises(ApiError) as caught:
+        h.client.create_token(IAM_ENDPOINT, {"auth": {}})
+
+    assert caught.value.request_id == "iam-7" and "(request id iam-7)" in str(caught.value)
+
+
 def test_create_token_401_fails_at_once_without_asking_auth_and_hides_the_password(requests_mock):
     password = secrets.token_hex(12)
     requests_mock.post(f"{IAM_ENDPOINT}/v3/auth/tokens", status_code=401,
