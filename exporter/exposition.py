@@ -26,20 +26,33 @@ OPENMETRICS_CONTENT_TYPE = openmetrics_format.CONTENT_TYPE_LATEST
 
 
 def wants_openmetrics(accept: str | None) -> bool:
-    """Content negotiation as Prometheus does it: OpenMetrics only when the scraper asks for it."""
-    if not accept:
-        return False
-    return any(part.split(";")[0].strip() == "application/openmetrics-text" for part in accept.split(","))
+    """OpenMetrics only when the scraper asks for it, and prefers it at least as much as plain text."""
+    weights = _weights(accept)
+    openmetrics = weights.get("application/openmetrics-text", 0.0)
+    return openmetrics > 0 and openmetrics >= weights.get("text/plain", 0.0)
 
 
 def wants_gzip(accept_encoding: str | None) -> bool:
-    if not accept_encoding:
-        return False
-    for part in accept_encoding.split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() == "gzip":
-            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
+    return _weights(accept_encoding).get("gzip", 0.0) > 0
+
+
+def _weights(header: str | None) -> dict[str, float]:
+    """Each value of an Accept or Accept-Encoding header with its q-weight; a q that is not a number
+    counts as 0, so a garbled header never wins a format the scraper did not clearly ask for."""
+    weights: dict[str, float] = {}
+    for part in (header or "").split(","):
+        value, *params = part.split(";")
+        weight = 1.0
+        for param in params:
+            key, _, number = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(number)
+                except ValueError:
+                    weight = 0.0
+        name = value.strip().lower()
+        weights[name] = max(weights.get(name, 0.0), weight)
+    return weights
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,17 @@ def test_content_negotiation():
     assert wants_gzip("gzip, deflate")
     assert not wants_gzip("gzip;q=0")
     assert not wants_gzip("identity")
+    assert wants_gzip("deflate, GZIP;q=0.5") and not wants_gzip("gzip;q=0.000") and not wants_gzip("gzip;q=x")
+
+
+def test_openmetrics_is_chosen_by_weight_not_by_mention():
+    prometheus = ("application/openmetrics-text;version=1.0.0,"
+                  "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+    assert wants_openmetrics(prometheus)
+    assert not wants_openmetrics("application/openmetrics-text;q=0, text/plain")
+    assert not wants_openmetrics("application/openmetrics-text;q=0.4, text/plain;q=0.5")
+    assert not wants_openmetrics("application/openmetrics-text;q=oops")
+    assert wants_openmetrics("text/plain;q=0.2, Application/OpenMetrics-Text; version=1.0.0; q=0.9")
 
 
 @pytest.mark.parametrize("openmetrics", [False, True])
