@@ -75,6 +75,7 @@ def check_telemetry_path(path: str) -> str:
         raise ValueError(f"{path} is already an endpoint of the exporter")
     return path
 
+
 @dataclass
 class App:
     """Everything a request handler needs, wired in cli.py."""
