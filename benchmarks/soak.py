@@ -53,7 +53,7 @@ def scraper(port: int, stop: threading.Event, statuses: Counter, lock: threading
 
 def soak(polls: int, scrapers: int, rate: float, repositories: int) -> dict:
     dataset = Dataset.generate(seed=5, organizations=5, repositories=repositories, tags_per_repository=1,
-                               shared_with_me=4, start=1_700_000_000.0)
+                               shared_with_me=4)
     with Simulator(dataset=dataset) as sim:
         settings = exporter_settings(sim, sim.account, retries=0, request_timeout="200ms",
                                      max_staleness="15m", rate_limit=100000)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -28,13 +29,15 @@ def wait_for(url: str, timeout: float = 30.0) -> bytes:
             time.sleep(0.2)
 
 
+def config_check(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "exporter", "--config.file", str(config), "--config.check"],
+                          capture_output=True, text=True, timeout=60)
+
+
 def test_config_check_reports_every_problem_and_exits_1_without_traceback(tmp_path):
     config = tmp_path / "bad.yml"
     config.write_text("region: cn-north-4\npoll_interval: 5 minutes\ncolectors: {}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "exporter", "--config.file", str(config), "--config.check"],
-        capture_output=True, text=True, timeout=60,
-    )
+    result = config_check(config)
     assert result.returncode == 1
     assert "poll_interval" in result.stderr and "colectors" in result.stderr
     assert "Traceback" not in result.stderr
@@ -43,10 +46,7 @@ def test_config_check_reports_every_problem_and_exits_1_without_traceback(tmp_pa
 def test_config_check_accepts_a_valid_file(tmp_path):
     config = tmp_path / "good.yml"
     config.write_text("region: cn-north-4\nproject_id: p\nauth: {access_key: a, secret_key: b}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "exporter", "--config.file", str(config), "--config.check"],
-        capture_output=True, text=True, timeout=60,
-    )
+    result = config_check(config)
     assert result.returncode == 0, result.stderr
 
 

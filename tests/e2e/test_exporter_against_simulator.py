@@ -31,14 +31,7 @@ def account() -> Account:
 
 
 def small_dataset() -> Dataset:
-    return Dataset.generate(
-        seed=7,
-        organizations=2,
-        repositories=5,
-        tags_per_repository=2,
-        shared_with_me=2,
-        start=1_700_000_000.0,
-    )
+    return Dataset.generate(seed=7, organizations=2, repositories=5, tags_per_repository=2, shared_with_me=2)
 
 
 def stable(exposition: str) -> str:
@@ -70,14 +63,8 @@ def test_promtool_finds_nothing_to_complain_about(account, tmp_path):
 
 
 def test_more_than_a_thousand_repositories_in_one_organization_are_all_exported(account):
-    dataset = Dataset.generate(
-        seed=1,
-        organizations=1,
-        repositories=1500,
-        tags_per_repository=1,
-        shared_with_me=0,
-        start=1_700_000_000.0,
-    )
+    dataset = Dataset.generate(seed=1, organizations=1, repositories=1500, tags_per_repository=1,
+                               shared_with_me=0)
     with Simulator(dataset=dataset, account=account) as sim:
         with running_exporter(config_for(exporter_settings(sim, account))) as exporter:
             snap = exporter.poll()

@@ -99,8 +99,7 @@ def debug_log() -> Iterator[io.StringIO]:
 
 
 def small_dataset() -> Dataset:
-    return Dataset.generate(seed=11, organizations=2, repositories=6, tags_per_repository=1,
-                            shared_with_me=2, start=1_700_000_000.0)
+    return Dataset.generate(seed=11, organizations=2, repositories=6, tags_per_repository=1, shared_with_me=2)
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ def https_simulator(tmp_path_factory):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(tls.cert), str(tls.key))
     dataset = Dataset.generate(seed=2, organizations=1, repositories=3, tags_per_repository=1,
-                               shared_with_me=1, start=1_700_000_000.0)
+                               shared_with_me=1)
     with Simulator(dataset=dataset, account=Account.generate(), tls=context) as sim:
         yield sim, tls
 

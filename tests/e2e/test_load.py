@@ -28,7 +28,7 @@ SCRAPES_EACH = 60
 
 def dataset() -> Dataset:
     return Dataset.generate(seed=21, organizations=3, repositories=40, tags_per_repository=1,
-                            shared_with_me=3, start=1_700_000_000.0)
+                            shared_with_me=3)
 
 
 def settings(sim: Simulator) -> dict:

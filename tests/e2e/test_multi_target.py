@@ -30,22 +30,10 @@ def target_entry(name: str, sim: Simulator, account: Account, **extra) -> dict:
 @contextlib.contextmanager
 def two_accounts(break_second: bool = False):
     first, second = Account.generate(), Account.generate()
-    data_a = Dataset.generate(
-        seed=1,
-        organizations=1,
-        repositories=3,
-        tags_per_repository=1,
-        shared_with_me=0,
-        start=1_700_000_000.0,
-    )
-    data_b = Dataset.generate(
-        seed=2,
-        organizations=2,
-        repositories=5,
-        tags_per_repository=1,
-        shared_with_me=0,
-        start=1_700_000_000.0,
-    )
+    data_a = Dataset.generate(seed=1, organizations=1, repositories=3, tags_per_repository=1,
+                              shared_with_me=0)
+    data_b = Dataset.generate(seed=2, organizations=2, repositories=5, tags_per_repository=1,
+                              shared_with_me=0)
     with (
         Simulator(dataset=data_a, account=first) as sim_a,
         Simulator(dataset=data_b, account=second) as sim_b,

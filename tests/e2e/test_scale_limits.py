@@ -25,7 +25,7 @@ PAGE = 10  # 30 pages: one to learn the total, 29 in parallel
 @pytest.fixture(scope="module")
 def dataset() -> Dataset:
     return Dataset.generate(seed=5, organizations=3, repositories=REPOSITORIES, tags_per_repository=0,
-                            shared_with_me=0, start=1_700_000_000.0)
+                            shared_with_me=0)
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def scrape(sim: Simulator, account: Account, **overrides) -> list[tuple[str, tup
 @pytest.fixture(scope="module")
 def simulator():
     dataset = Dataset.generate(seed=3, organizations=12, repositories=80, tags_per_repository=2,
-                               shared_with_me=3, start=1_700_000_000.0)
+                               shared_with_me=3)
     for repo in dataset.repositories[:6]:  # shares of our own repositories, for the shares collector
         dataset.add_share(repo.namespace, repo.name, "partner-a", deadline="forever")
     with Simulator(dataset=dataset, account=Account.generate()) as sim:

@@ -11,8 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 def dataset() -> Dataset:
-    return Dataset.generate(seed=3, organizations=2, repositories=6, tags_per_repository=1,
-                            shared_with_me=1, start=1_700_000_000.0)
+    return Dataset.generate(seed=3, organizations=2, repositories=6, tags_per_repository=1, shared_with_me=1)
 
 
 def password_settings(sim: Simulator, account: Account, **extra) -> dict:
