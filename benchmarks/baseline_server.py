@@ -20,10 +20,10 @@ from prometheus_client import CollectorRegistry, generate_latest, start_http_ser
 from prometheus_client.metrics_core import Metric
 
 from exporter.cli import build_runtime
-from exporter.collector import SnapshotCollector
-from exporter.config import load_config
-from exporter.exposition import render_snapshot
-from exporter.render import render
+from exporter.config.loader import load_config
+from exporter.exposition.cache import render_snapshot
+from exporter.exposition.families import SnapshotCollector
+from exporter.exposition.render import render
 
 
 def timed(fn: Callable[[], object], repeat: int = 5) -> float:

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 from prometheus_client.registry import Collector
 
-from . import __version__, logs
-from .auth import build_auth
-from .client import SwrClient
-from .collector import ApiCollector, BuildInfoCollector
-from .config import Config, ConfigError, Target, load_config
-from .exposition import Exposition
-from .poller import Poller
-from .server import App, check_telemetry_path, make_server
-from .telemetry import Telemetry
-from .web_access import AccessControl
-from .web_config import WebConfig, WebConfigError, load_web_config, server_context
+from exporter import __version__, logs
+from exporter.config.loader import Config, ConfigError, Target, load_config
+from exporter.exposition.cache import Exposition
+from exporter.exposition.families import ApiCollector, BuildInfoCollector
+from exporter.exposition.telemetry import Telemetry
+from exporter.polling.poller import Poller
+from exporter.swr.auth import build_auth
+from exporter.swr.client import SwrClient
+from exporter.web.access import AccessControl
+from exporter.web.config import WebConfig, WebConfigError, load_web_config, server_context
+from exporter.web.server import App, check_telemetry_path, make_server
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def build_app(
 @contextlib.contextmanager
 def _configuration(args: argparse.Namespace) -> Iterator[Config]:
     if args.demo:
-        from .demo import demo_config  # the simulator is only imported when asked for
+        from exporter.demo import demo_config  # the simulator is only imported when asked for
 
         with demo_config() as config:
             yield config

@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .config import Config, parse_config
-from .simulator import Account, Dataset, Simulator
+from exporter.config.loader import Config, parse_config
+from exporter.simulator import Account, Dataset, Simulator
 
 log = logging.getLogger(__name__)
 

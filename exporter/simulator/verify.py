@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from exporter.auth import canonical_query, canonical_request, signature, string_to_sign
 from exporter.simulator.account import Account
 from exporter.simulator.replies import swr_error, unauthorized
+from exporter.swr.auth import canonical_query, canonical_request, signature, string_to_sign
 
 log = logging.getLogger(__name__)
 

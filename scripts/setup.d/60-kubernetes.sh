@@ -1,11 +1,11 @@
 # shellcheck shell=bash
-# Container and Kubernetes tooling, for tests/test_kubernetes*.py, tests/test_dockerfile.py and
+# Container and Kubernetes tooling, for tests/artifacts/test_kubernetes*.py, tests/artifacts/test_dockerfile.py and
 # tests/e2e/test_image.py. Pinned, so a new release cannot change what the manifests are checked against.
 #   kubectl (and the kustomize inside it) renders every kustomization;
 #   kubernetes-validate checks the built-in kinds against Kubernetes' own schemas (--strict);
 #   hadolint lints the Dockerfile;
 #   cloudcoil-models-prometheus-operator holds the Prometheus Operator's CRD schemas as models. It goes
-#   into a directory of its own, which tests/test_kubernetes.py alone imports from: its cloudcoil
+#   into a directory of its own, which tests/artifacts/test_kubernetes.py alone imports from: its cloudcoil
 #   dependency registers a pytest plugin that would otherwise load into every run (and break it when
 #   the plugin's own imports are missing).
 .venv/bin/python -m pip install -q --disable-pip-version-check \

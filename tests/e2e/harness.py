@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from exporter.cli import Runtime, build_app, build_runtime
-from exporter.config import Config, parse_config
-from exporter.server import make_server
+from exporter.config.loader import Config, parse_config
 from exporter.simulator import Account, Simulator
+from exporter.web.server import make_server
 
 
 def exporter_settings(simulator: Simulator, account: Account, **overrides) -> dict:

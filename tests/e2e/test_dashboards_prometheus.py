@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
+from tests.artifacts.test_dashboards import dashboards, load, query_panels, variable_queries
 from tests.e2e.harness import config_for, exporter_settings, free_port, running_exporter
-from tests.test_dashboards import dashboards, load, query_panels, variable_queries
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.model import parse_timestamp
+from exporter.polling.snapshot import parse_timestamp
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
 from tests.e2e.harness import config_for, exporter_settings, running_exporter, sample_lines
 

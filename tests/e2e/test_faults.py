@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.logs import LogfmtFormatter
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
 from tests.e2e.harness import Exporter, config_for, exporter_settings, running_exporter
-from tests.fakes import Clock
+from tests.fakes.swr import Clock
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.test_kubernetes import ROOT
+from tests.artifacts.test_kubernetes import ROOT
 
 pytestmark = pytest.mark.e2e
 

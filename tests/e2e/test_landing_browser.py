@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from exporter import __version__
-from exporter.landing import DASHBOARDS
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
+from exporter.web.landing import DASHBOARDS
 from tests.e2e.harness import config_for, exporter_settings, running_exporter
 
 pytestmark = pytest.mark.e2e

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from benchmarks.counting import CountingSimulator, busiest_window
-from exporter.auth import AkSkAuth
-from exporter.client import SwrClient
-from exporter.secret import Secret
+from exporter.config.secret import Secret
 from exporter.simulator import Dataset
+from exporter.swr.auth import AkSkAuth
+from exporter.swr.client import SwrClient
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,140 @@
+"""The loaded configuration: frozen dataclasses, built by ``config.loader`` and read everywhere else."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from exporter.config.secret import Secret
+
+DEFAULT_TARGET_NAME = "default"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    type: str = "aksk"
+    access_key: Secret | None = None
+    secret_key: Secret | None = None
+    security_token: Secret | None = None
+    security_token_file: Path | None = None
+    username: str | None = None
+    password: Secret | None = None
+    domain: str | None = None
+    token_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class OrganizationFilter:
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+
+    def matches(self, name: str) -> bool:
+        if self.include and not any(pattern.search(name) for pattern in self.include):
+            return False
+        return not any(pattern.search(name) for pattern in self.exclude)
+
+    @property
+    def narrows(self) -> bool:
+        return bool(self.include or self.exclude)
+
+
+@dataclass(frozen=True)
+class RepositoryRef:
+    organization: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Collectors:
+    repositories: bool = True
+    shared: bool = True
+    shares: bool = False
+    quotas: bool = True
+    tags: bool = False
+
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self) if getattr(self, f.name))
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int = 0
+    total: int = 1
+
+    def owns(self, organization: str) -> bool:
+        # sha256 rather than hash(): every replica, and every restart, must agree on the owner.
+        digest = hashlib.sha256(organization.encode("utf-8")).hexdigest()
+        return int(digest[:16], 16) % self.total == self.index
+
+    @property
+    def narrows(self) -> bool:
+        return self.total > 1
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    ca_file: Path | None = None
+    insecure_skip_verify: bool = False
+
+
+# Quotas and shares change slowly and tags cost a call per repository: by default they run less often.
+DEFAULT_COLLECTOR_INTERVALS = {"shares": 900.0, "quotas": 3600.0, "tags": 3600.0}
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Everything a target may override. Durations in seconds.
+
+    ``max_staleness`` 0 (the default) stands for 3 x ``poll_interval`` and is resolved on construction,
+    so a loaded object always holds the real value.
+    """
+
+    poll_interval: float = 300.0
+    request_timeout: float = 10.0
+    max_concurrency: int = 4
+    rate_limit: float = 10.0
+    retries: int = 3
+    max_staleness: float = 0.0
+    organizations: OrganizationFilter = field(default_factory=OrganizationFilter)
+    repositories: tuple[RepositoryRef, ...] = ()
+    collectors: Collectors = field(default_factory=Collectors)
+    max_series: int = 200_000
+    shard: Shard = field(default_factory=Shard)
+    tls: TLSConfig = field(default_factory=TLSConfig)
+    collector_intervals: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.max_staleness:
+            object.__setattr__(self, "max_staleness", 3 * self.poll_interval)
+
+    def interval(self, collector: str) -> float:
+        """How often a collector runs: its own interval if set, else its default; never more often
+        than ``poll_interval``."""
+        configured = dict(self.collector_intervals)
+        wanted = configured.get(collector, DEFAULT_COLLECTOR_INTERVALS.get(collector, self.poll_interval))
+        return max(self.poll_interval, wanted)
+
+    def staleness(self, collector: str) -> float:
+        """How long a failed collector's last good data is served: max_staleness counted from when the
+        data was due for refreshing, so a collector that runs hourly keeps its data as long as one that
+        runs every poll."""
+        return self.max_staleness + self.interval(collector) - self.poll_interval
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    region: str
+    endpoint: str
+    iam_endpoint: str
+    project_id: str | None
+    auth: AuthConfig
+    polling: Polling = field(default_factory=Polling)
+
+
+@dataclass(frozen=True)
+class Config:
+    targets: tuple[Target, ...]
+    multi_target: bool = False

@@ -1,0 +1,89 @@
+"""The client's typed error and how SWR, API Gateway and IAM error responses are read.
+
+Imported through ``exporter.swr.client``; kept apart so that module stays about transport.
+"""
+
+from __future__ import annotations
+
+import json
+
+REASONS = ("throttled", "unauthorized", "forbidden", "not_found", "client_error", "server_error",
+           "timeout", "network", "invalid_response")
+RETRYABLE = frozenset({"throttled", "server_error", "timeout", "network"})
+
+_STATUS_REASONS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "throttled"}
+# Huawei SDK order first; SWR's old errorCode+errorMessage last, the SDK does not know it.
+_ERROR_KEYS = (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message"),
+               ("errorCode", "errorMessage"))
+_MAX_MESSAGE = 200
+
+
+class ApiError(Exception):
+    """A failed SWR or IAM call. Its text names the operation, never headers or credentials.
+
+    ``str()``: ``ListReposDetails failed: HTTP 404 SVCSTG.SWR.4040002 Repository not found (request id ..)``
+    """
+
+    def __init__(self, operation: str, reason: str, *, status: int | None = None,
+                 error_code: str | None = None, error_msg: str | None = None,
+                 request_id: str | None = None, detail: str | None = None,
+                 retry_after: float | None = None) -> None:
+        self.operation = operation
+        self.reason = reason
+        self.status = status
+        self.error_code = error_code
+        self.error_msg = error_msg
+        self.request_id = request_id
+        self.retry_after = retry_after
+        parts = [f"{operation} failed:", f"HTTP {status}" if status is not None else None,
+                 error_code, error_msg, detail]
+        text = " ".join(part for part in parts if part)
+        super().__init__(f"{text} (request id {request_id})" if request_id else text)
+
+
+def status_reason(status: int) -> str:
+    if status in _STATUS_REASONS:
+        return _STATUS_REASONS[status]
+    if status >= 500:
+        return "server_error"
+    return "client_error" if status >= 400 else "invalid_response"  # 1xx/3xx: redirects not followed
+
+
+def parse_error(text: str) -> tuple[str | None, str | None, str | None]:
+    """(error code, message, request id from the body) of an error response, read like the SDK does.
+
+    Without a recognised code, the message is the body itself, shortened: an HTML page from a proxy.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, _shorten(text), None
+    found = _find_error(data)
+    code, message = found if found else (None, _shorten(text))
+    body_request_id = data.get("request_id") if isinstance(data, dict) else None
+    return code, message, body_request_id if isinstance(body_request_id, str) else None
+
+
+def _find_error(data: object) -> tuple[str | None, str | None] | None:
+    if not isinstance(data, dict):
+        return None
+    for code_key, message_key in _ERROR_KEYS:
+        if code_key in data and message_key in data:
+            return _text(data[code_key]), _shorten(_text(data[message_key]))
+    errors = data.get("errors")
+    candidates = [errors[0]] if isinstance(errors, list) and errors else []
+    candidates += [value for value in data.values() if isinstance(value, dict)]
+    for candidate in candidates:
+        found = _find_error(candidate)
+        if found:
+            return found
+    return None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _shorten(text: str | None) -> str | None:
+    flat = " ".join((text or "").split())
+    return (flat[: _MAX_MESSAGE - 3] + "...") if len(flat) > _MAX_MESSAGE else (flat or None)
