@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from exporter.simulator.account import Account
 from exporter.simulator.replies import swr_error, unauthorized
-from exporter.swr.auth import canonical_query, canonical_request, signature, string_to_sign
+from exporter.swr.signing import canonical_query, canonical_request, signature, string_to_sign
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
-"""The client's typed error and how SWR, API Gateway and IAM error responses are read.
+"""The typed errors of SWR and IAM calls, and how SWR, API Gateway and IAM error responses are read.
 
-Imported through ``exporter.swr.client``; kept apart so that module stays about transport.
+Kept apart from ``transport.py`` so that collectors can raise and catch them without importing HTTP code.
 """
 
 from __future__ import annotations
@@ -41,12 +41,28 @@ class ApiError(Exception):
         super().__init__(f"{text} (request id {request_id})" if request_id else text)
 
 
+class InvalidResponse(ApiError):
+    """An answer of the wrong shape: not JSON, not the documented structure, a field of the wrong type.
+
+    Raised by the client's own checks and by the collectors' parsers alike, so each malformed answer is
+    one error of one type, counted once (``Transport.decode``).
+
+    ``str()``: ``ListReposDetails failed: HTTP 200 invalid response: item 3 field 'size': expected an
+    integer, got str '12' (request id ..)``
+    """
+
+    def __init__(self, operation: str, detail: str, *, status: int | None = None,
+                 request_id: str | None = None) -> None:
+        super().__init__(operation, "invalid_response", status=status, request_id=request_id,
+                         detail=f"invalid response: {detail}")
+        self.detail = detail
+
+
 def status_reason(status: int) -> str:
+    """The ``reason`` of an error status (400 and above)."""
     if status in _STATUS_REASONS:
         return _STATUS_REASONS[status]
-    if status >= 500:
-        return "server_error"
-    return "client_error" if status >= 400 else "invalid_response"  # 1xx/3xx: redirects not followed
+    return "server_error" if status >= 500 else "client_error"
 
 
 def parse_error(text: str) -> tuple[str | None, str | None, str | None]:

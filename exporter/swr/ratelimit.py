@@ -1,6 +1,6 @@
 """Pacing of SWR API requests: the shared rate limit, retry back-off and ``Retry-After``.
 
-Kept apart from ``client.py`` because it is pure timing policy: no HTTP, clock and sleep injected.
+Kept apart from ``transport.py`` because it is pure timing policy: no HTTP, clock and sleep injected.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class RateLimiter:
         rate: float,
         *,
         monotonic: Callable[[], float],
-        sleep: Callable[[float], None],
+        sleep: Callable[[float], object],
     ) -> None:
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._monotonic = monotonic

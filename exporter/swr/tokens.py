@@ -1,6 +1,6 @@
 """Where tokens come from: a fixed value, a file that may be rotated, or IAM password authentication.
 
-No HTTP here: :class:`IamPasswordToken` is handed a ``fetch`` callable by ``client.py``. Token values are
+No HTTP here: :class:`IamPasswordToken` is handed a ``fetch`` callable (``iam.py``). Token values are
 kept in :class:`~exporter.config.secret.Secret` and never appear in messages, logs or reprs.
 """
 

@@ -13,8 +13,9 @@ import pytest
 from benchmarks.counting import CountingSimulator, busiest_window
 from exporter.config.secret import Secret
 from exporter.simulator import Dataset
-from exporter.swr.auth import AkSkAuth
 from exporter.swr.client import SwrClient
+from exporter.swr.credentials import AkSkAuth
+from exporter.swr.transport import Transport
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +38,8 @@ def simulator(dataset: Dataset, request: pytest.FixtureRequest) -> Iterator[Coun
 def client_for(sim: CountingSimulator, rate_limit: float, max_concurrency: int) -> SwrClient:
     account = sim.account
     auth = AkSkAuth(Secret(account.ak), Secret(account.sk), account.project_id)
-    return SwrClient(endpoint=sim.base_url, auth=auth, rate_limit=rate_limit,
-                     max_concurrency=max_concurrency, page_size=PAGE, retries=0)
+    transport = Transport(rate_limit=rate_limit, max_concurrency=max_concurrency, retries=0)
+    return SwrClient(transport, endpoint=sim.base_url, auth=auth, page_size=PAGE)
 
 
 def test_parallel_pages_arrive_no_faster_than_the_rate_limit(simulator):

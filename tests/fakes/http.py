@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporter.swr.client import SwrClient
+from exporter.swr.transport import Transport
 
 ENDPOINT = "https://swr-api.test.example"
 HOST = "swr-api.test.example"
@@ -28,8 +29,9 @@ class AuthCall:
 class FakeAuth:
     """Sends a random X-Auth-Token; after a 401 it issues a new one when ``refresh`` is True."""
 
-    def __init__(self, refresh: bool = True) -> None:
+    def __init__(self, refresh: bool = True, project_id: str | None = None) -> None:
         self.refresh = refresh
+        self.project_id = project_id
         self.token = secrets.token_hex(16)
         self.calls: list[AuthCall] = []
         self.unauthorized = 0
@@ -94,19 +96,31 @@ def sequence(values: Iterable[float]) -> Any:
 @dataclass
 class Harness:
     client: SwrClient
+    transport: Transport
     auth: FakeAuth
     observer: FakeObserver
     clock: FakeClock
 
 
+CLIENT_OPTIONS = ("endpoint", "project_id", "page_size")
+
+
+def make_transport(clock: FakeClock, observer: FakeObserver, **overrides: Any) -> Transport:
+    """A transport on the fake clock; rate limit off unless a test asks for it."""
+    options: dict[str, Any] = {
+        "observer": observer, "sleep": clock.sleep, "monotonic": clock.monotonic, "wall_clock": clock.wall,
+        "random": lambda: 0.5, "rate_limit": 0,
+    }
+    options.update(overrides)
+    return Transport(**options)
+
+
 def make_client(**overrides: Any) -> Harness:
-    """A client with fake collaborators; rate limit off unless a test asks for it."""
+    """A client and its transport with fake collaborators; options go to whichever of the two takes them."""
     clock = FakeClock()
     observer = FakeObserver()
     auth = overrides.pop("auth", None) or FakeAuth()
-    options: dict[str, Any] = {
-        "endpoint": ENDPOINT, "auth": auth, "observer": observer, "sleep": clock.sleep,
-        "monotonic": clock.monotonic, "wall_clock": clock.wall, "random": lambda: 0.5, "rate_limit": 0,
-    }
-    options.update(overrides)
-    return Harness(SwrClient(**options), auth, observer, clock)
+    client_options: dict[str, Any] = {"endpoint": ENDPOINT, "auth": auth}
+    client_options.update({k: overrides.pop(k) for k in CLIENT_OPTIONS if k in overrides})
+    transport = make_transport(clock, observer, **overrides)
+    return Harness(SwrClient(transport, **client_options), transport, auth, observer, clock)

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from exporter.simulator import Account, Dataset, Simulator
-from exporter.swr.auth import authorization, canonical_query, sdk_date
+from exporter.swr.signing import authorization, canonical_query, sdk_date
 
 START = 1_700_000_000.0
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -60,7 +60,7 @@ def assert_shape(obj: Mapping[str, Any], shape: Mapping[str, type]) -> None:
 def signed_get(sim: Simulator, path: str, params: Iterable[tuple[str, object]] = (), *,
                secret_key: str | None = None, access_key: str | None = None, signed_at: float | None = None,
                project_id: str | None = None, sent_query: str | None = None) -> requests.Response:
-    """GET as the exporter does it: canonical query on the wire, signed with exporter.swr.auth."""
+    """GET as the exporter does it: canonical query on the wire, signed with exporter.swr.signing."""
     account = sim.account
     query = canonical_query(params)
     headers = {

@@ -1,16 +1,15 @@
-"""SwrClient: what goes on the wire, response shapes, create_token, map()."""
+"""SwrClient: what goes on the wire, response shapes, decode(), project_id, map()."""
 
 from __future__ import annotations
 
 import json
-import secrets
 
 import pytest
 from requests_mock import ANY
 
 from exporter import __version__
-from exporter.swr.client import ApiError
-from tests.fakes.http import ENDPOINT, HOST, IAM_ENDPOINT, FakeAuth, make_client
+from exporter.swr.errors import ApiError, InvalidResponse
+from tests.fakes.http import ENDPOINT, HOST, FakeAuth, make_client
 
 
 def test_get_is_signed_by_auth_with_base_headers_and_sent_with_its_headers(requests_mock):
@@ -36,11 +35,15 @@ def test_redirect_is_not_followed_but_reported(requests_mock):
     requests_mock.get("https://elsewhere.test.example/login", json={"namespaces": []})
     h = make_client()
 
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(InvalidResponse) as caught:
         h.client.list_namespaces()
 
     assert (caught.value.reason, caught.value.status) == ("invalid_response", 302)
+    assert "redirects are not followed" in str(caught.value)
     assert requests_mock.call_count == 1
+    assert h.observer.requests == [("ListNamespaces", "302")]
+    assert h.observer.errors == [("ListNamespaces", "invalid_response")]
+    assert h.observer.retries == []
 
 
 @pytest.mark.parametrize(
@@ -135,62 +138,81 @@ def test_wrong_shape_or_bad_json_is_an_invalid_response_without_retry(requests_m
     requests_mock.get(ANY, text=body, headers={"X-Request-Id": "req-7"})
     h = make_client()
 
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(InvalidResponse) as caught:
         call(h.client)
 
     error = caught.value
     assert (error.operation, error.reason, error.status, error.request_id) == (
         operation, "invalid_response", 200, "req-7")
+    assert str(error).startswith(f"{operation} failed: HTTP 200 invalid response: ")
     assert requests_mock.call_count == 1
     assert h.observer.requests == [(operation, "200")]
     assert h.observer.errors == [(operation, "invalid_response")]
     assert h.observer.retries == []
 
 
-def test_create_token_posts_unsigned_json_and_returns_headers_and_body(requests_mock):
-    token = secrets.token_hex(24)
-    requests_mock.post(f"{IAM_ENDPOINT}/v3/auth/tokens", status_code=201, headers={"X-Subject-Token": token},
-                       json={"token": {"expires_at": "2024-01-03T03:04:05Z"}})
-    h = make_client()
-    body = {"auth": {"identity": {"methods": ["password"]}, "scope": {"project": {"name": "cn-north-4"}}}}
-
-    headers, data = h.client.create_token(IAM_ENDPOINT, body)
-
-    assert headers["x-subject-token"] == token
-    assert data == {"token": {"expires_at": "2024-01-03T03:04:05Z"}}
-    sent = requests_mock.last_request
-    assert sent.url == f"{IAM_ENDPOINT}/v3/auth/tokens?nocatalog=true"
-    assert sent.json() == body
-    assert "X-Auth-Token" not in sent.headers and "Authorization" not in sent.headers
-    assert h.auth.calls == []
-    assert h.observer.requests == [("KeystoneCreateUserTokenByPassword", "201")]
-
-
-def test_an_iam_failure_carries_iams_trace_id_as_its_request_id(requests_mock):
-    requests_mock.post(f"{IAM_ENDPOINT}/v3/auth/tokens", status_code=400, headers={"X-IAM-Trace-Id": "iam-7"},
-                       json={"error": {"code": 400, "message": "Invalid scope.", "title": "Bad Request"}})
+def test_decode_returns_what_parse_returns_and_counts_nothing():
     h = make_client()
 
-    with pytest.raises(ApiError) as caught:
-        h.client.create_token(IAM_ENDPOINT, {"auth": {}})
+    assert h.client.decode("ListReposDetails", lambda: [1, 2]) == [1, 2]
 
-    assert caught.value.request_id == "iam-7" and "(request id iam-7)" in str(caught.value)
+    assert h.observer.errors == []
 
 
-def test_create_token_401_fails_at_once_without_asking_auth_and_hides_the_password(requests_mock):
-    password = secrets.token_hex(12)
-    requests_mock.post(f"{IAM_ENDPOINT}/v3/auth/tokens", status_code=401,
-                       json={"error": {"code": 401, "message": "The username or password is wrong.",
-                                       "title": "Unauthorized"}})
+def test_decode_counts_one_invalid_response_for_a_malformed_answer_and_reraises_it(requests_mock):
+    requests_mock.get(f"{ENDPOINT}/v2/manage/repos", json=[{"name": "busybox", "size": "12"}])
+    h = make_client()
+    bad = InvalidResponse("ListReposDetails", "item 0 field 'size': expected an integer, got str '12'",
+                          status=200)
+
+    def parse(items: list) -> list:
+        if not isinstance(items[0]["size"], int):
+            raise bad
+        return items
+
+    items = h.client.list_repos()
+    with pytest.raises(InvalidResponse) as caught:
+        h.client.decode("ListReposDetails", lambda: parse(items))
+
+    assert caught.value is bad
+    assert str(bad) == ("ListReposDetails failed: HTTP 200 invalid response: item 0 field 'size': "
+                        "expected an integer, got str '12'")
+    assert h.observer.requests == [("ListReposDetails", "200")]
+    assert h.observer.errors == [("ListReposDetails", "invalid_response")]
+
+
+def test_decode_counts_each_malformed_answer_once_under_the_operation_given():
     h = make_client()
 
-    with pytest.raises(ApiError) as caught:
-        h.client.create_token(IAM_ENDPOINT, {"auth": {"password": password}})
+    def malformed(operation: str) -> None:
+        raise InvalidResponse(operation, "expected a JSON object")
 
-    assert caught.value.reason == "unauthorized"
-    assert h.auth.unauthorized == 0
-    assert requests_mock.call_count == 1
-    assert password not in str(caught.value) and password not in repr(caught.value)
+    for operation in ("ListRepositoryTags", "ListRepositoryTags", "ListQuotas"):
+        with pytest.raises(InvalidResponse):
+            h.client.decode(operation, lambda op=operation: malformed(op))
+
+    assert h.observer.errors == [("ListRepositoryTags", "invalid_response")] * 2 + [
+        ("ListQuotas", "invalid_response")]
+
+
+@pytest.mark.parametrize("error", [ApiError("ShowRepository", "not_found", status=404), KeyError("size")])
+def test_decode_lets_other_failures_through_uncounted(error):
+    h = make_client()
+
+    def parse() -> None:
+        raise error
+
+    with pytest.raises(type(error)):
+        h.client.decode("ShowRepository", parse)
+
+    assert h.observer.errors == []
+
+
+def test_project_id_is_the_configured_one_else_the_auths():
+    assert make_client(auth=FakeAuth(project_id="from-iam")).client.project_id == "from-iam"
+    assert make_client(auth=FakeAuth(project_id="from-iam"), project_id="configured").client.project_id == (
+        "configured")
+    assert make_client().client.project_id is None
 
 
 def test_map_keeps_input_order_and_returns_api_errors_in_their_slots():

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from exporter.swr.client import ApiError
+from exporter.swr.errors import ApiError
 from tests.fakes.http import ENDPOINT, make_client
 
 REPOS = f"{ENDPOINT}/v2/manage/repos"

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import requests
 
-from exporter.swr.client import ApiError
+from exporter.swr.errors import ApiError
 from tests.fakes.http import ENDPOINT, FakeAuth, make_client, sequence
 
 NAMESPACES = f"{ENDPOINT}/v2/manage/namespaces"

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter.config.secret import Secret
-from exporter.swr.auth import AkSkAuth, canonical_query, sdk_date
+from exporter.swr.credentials import AkSkAuth
+from exporter.swr.signing import canonical_query, sdk_date
 from exporter.swr.tokens import StaticToken
 
 RESERVED = ":|/?#&=+ ~*'()!%$@,;[]\"<>^`{}\\"
