@@ -171,6 +171,16 @@ class Node:
             return None
         return value
 
+    def strings(self, key: str) -> tuple[str, ...] | None:
+        """A list of non-empty strings; an item that is not one is reported with its index and left out."""
+        items = self.sequence(key)
+        if items is None:
+            return None
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not item:
+                self.ctx.add(join(self.at(key), index), f"must be a non-empty string, got {type_name(item)}")
+        return tuple(item for item in items if isinstance(item, str) and item)
+
     def file_path(self, key: str) -> Path | None:
         """A path to an existing file, relative to the configuration file's directory."""
         text = self.string(key)

@@ -1,7 +1,8 @@
 """The configuration file (DESIGN.md section 2): YAML in, frozen dataclasses out.
 
 The whole file is checked at start-up and every problem is reported at once, each with its YAML path,
-in one ConfigError, so that a user fixes a file in one round rather than one error per restart.
+in one ConfigError (``exporter.config.errors``), so that a user fixes a file in one round rather than one
+error per restart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 
 from exporter.config.auth import NEEDS_PROJECT_ID, parse_auth, project_id_from_env
 from exporter.config.durations import parse_duration
+from exporter.config.errors import ConfigError
 from exporter.config.fields import Context, Node, join, suggestion, type_name
 from exporter.config.model import (
     DEFAULT_TARGET_NAME,
@@ -31,7 +33,7 @@ from exporter.config.model import (
 )
 from exporter.config.polling import POLLING_KEYS, Layer, build_polling, read_polling
 from exporter.config.regions import SWR_REGIONS, default_endpoint, default_iam_endpoint
-from exporter.config.yaml_file import YamlFileError, read_yaml
+from exporter.config.yaml_file import read_yaml
 
 __all__ = [
     "DEFAULT_TARGET_NAME", "AuthConfig", "Collectors", "Config", "ConfigError", "OrganizationFilter",
@@ -47,26 +49,10 @@ _TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BESIDE_TARGETS = "not allowed beside targets (give it in each target)"
 
 
-class ConfigError(Exception):
-    """Every problem of one configuration file; ``str()`` is the block the CLI prints."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = list(dict.fromkeys(problems))  # a top-level mistake may surface once per target
-        super().__init__(source, self.problems)
-
-    def __str__(self) -> str:
-        lines = "".join(f"\n  - {problem}" for problem in self.problems)
-        return f"invalid configuration file {self.source}:{lines}"
-
-
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None,
                 hostname: Callable[[], str] = socket.gethostname) -> Config:
     path = Path(path)
-    try:
-        data = read_yaml(path)
-    except YamlFileError as exc:
-        raise ConfigError(str(path), [exc.problem]) from None
+    data = read_yaml(path)
     config = parse_config(data, base_dir=path.absolute().parent,
                           environ=os.environ if environ is None else environ,
                           hostname=hostname, source=str(path))
@@ -102,7 +88,8 @@ def _targets(root: Node, defaults: Layer) -> list[Target]:
     if not items:
         root.add("targets", "must be a non-empty list of targets")
         return []
-    targets, seen = [], set()
+    targets: list[Target] = []
+    seen: set[str] = set()
     for index, item in enumerate(items):
         path = join(root.at("targets"), index)
         if not isinstance(item, Mapping):

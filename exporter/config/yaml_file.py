@@ -3,6 +3,9 @@
 PyYAML keeps the last of two equal keys without a word; Go's yaml.v3, which Prometheus and the
 exporter-toolkit use, refuses the file. A second ``auth:`` silently replacing the first is exactly the
 mistake a user cannot see, so this loader refuses it too.
+
+A file that cannot be read or parsed is one ConfigError with one problem, located by line and column
+since it has no YAML paths to give. The problem never quotes the file's text, which may hold a secret.
 """
 
 from __future__ import annotations
@@ -14,13 +17,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
-
-class YamlFileError(Exception):
-    """One problem with the file as a whole; never quotes the file's text, which may hold a secret."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
+from exporter.config.errors import CONFIG_FILE, ConfigError
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -29,7 +26,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # keys brought in by "<<" may be overridden: that is what merging is for
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:
@@ -41,17 +38,18 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(path: Path) -> object:
+def read_yaml(path: Path, *, kind: str = CONFIG_FILE) -> object:
+    """The file's data; ``kind`` names the file in the ConfigError raised when it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise YamlFileError("file is not UTF-8 text") from None
+        raise ConfigError(str(path), ["file is not UTF-8 text"], kind=kind) from None
     except OSError as exc:
-        raise YamlFileError(f"cannot read file ({exc.strerror})") from None
+        raise ConfigError(str(path), [f"cannot read file ({exc.strerror})"], kind=kind) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
-        raise YamlFileError(_problem(exc)) from None
+        raise ConfigError(str(path), [_problem(exc)], kind=kind) from None
 
 
 def _problem(exc: yaml.YAMLError) -> str:

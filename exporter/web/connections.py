@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 
-from exporter.web.config import peer_allowed
+from exporter.web.tls import peer_allowed
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from exporter.polling.snapshot import CollectorStatus, Repository, Snapshot
+from exporter.collectors import organizations, repositories
+from exporter.collectors.repositories import Repository
+from exporter.polling.snapshot import CollectorStatus, Snapshot
 
 REPOSITORY_URL = "https://github.com/swr-exporter/swr-exporter"
 TOP_REPOSITORIES = 10
@@ -66,11 +68,12 @@ def _when(then: float | None) -> str:
 def _size(size: int | None) -> str:
     if size is None:
         return ""
+    scaled = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024:
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} TiB"
+        if scaled < 1024:
+            return f"{scaled:,.0f} {unit}" if unit == "B" else f"{scaled:,.1f} {unit}"
+        scaled /= 1024
+    return f"{scaled:,.1f} TiB"
 
 
 def _result(status: CollectorStatus) -> str:
@@ -105,7 +108,9 @@ def _target_section(name: str, snapshot: Snapshot | None, now: float) -> str:
     heading = f"<h2 id='target-{escape(name)}'>Target {escape(name)}</h2>"
     if snapshot is None:
         return f"{heading}<p>First poll in progress.</p>"
-    top = _top_rows(snapshot.repositories)
+    orgs = snapshot.get(organizations.SPEC)
+    repos = snapshot.get(repositories.SPEC) or ()
+    top = _top_rows(repos)
     if snapshot.duration_seconds is None:
         poll = (f"First poll in progress since {_when(snapshot.started_at)}; still running: "
                 f"{escape(', '.join(snapshot.pending))}. Serving what has finished.")
@@ -115,8 +120,8 @@ def _target_section(name: str, snapshot: Snapshot | None, now: float) -> str:
                 f"{snapshot.duration_seconds:.2f}s, {outcome}.")
     return (
         f"{heading}<p>{poll} Last fully successful poll "
-        f"{_age(now, snapshot.last_success)}. {len(snapshot.organizations)} organizations, "
-        f"{len(snapshot.repositories)} repositories.</p>"
+        f"{_age(now, snapshot.last_success)}. {len(orgs.watched) if orgs else 0} organizations, "
+        f"{len(repos)} repositories.</p>"
         "<table class=collectors><tr><th>collector</th><th>result</th><th>duration</th><th>data from</th>"
         f"<th>error</th></tr>{_collector_rows(snapshot.collectors, now)}</table>"
         "<h3>Largest repositories</h3>"

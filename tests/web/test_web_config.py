@@ -15,16 +15,13 @@ import bcrypt
 import pytest
 from prometheus_client import CollectorRegistry
 
+from exporter.config.errors import ConfigError
+from exporter.config.loader import load_config
 from exporter.exposition.cache import Exposition
 from exporter.web.access import AccessControl, BasicAuth, TokenBucket
-from exporter.web.config import (
-    RateLimit,
-    WebConfigError,
-    load_web_config,
-    parse_web_config,
-    server_context,
-)
+from exporter.web.config import RateLimit, load_web_config, parse_web_config
 from exporter.web.server import App, make_server
+from exporter.web.tls import server_context
 from tests.e2e.harness import make_tls_files
 from tests.web.test_server import FakePoller
 
@@ -74,7 +71,7 @@ def test_every_problem_is_reported_at_once_without_echoing_hashes(tmp_path):
         "rate_limit": {"interval": "fast"},
         "tls_config": {},
     }
-    with pytest.raises(WebConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_web_config(data, base_dir=tmp_path)
     text = str(caught.value)
     for fragment in ("tls_server_config.cert_file: file does not exist", "key_file: required",
@@ -89,7 +86,7 @@ def test_every_problem_is_reported_at_once_without_echoing_hashes(tmp_path):
 def test_a_user_given_twice_is_refused_like_the_exporter_toolkit_does_without_echoing_either_hash(tmp_path):
     first, second = "$2y$10$" + "a" * 53, "$2y$10$" + "b" * 53
     (tmp_path / "web.yml").write_text(f"basic_auth_users:\n  alice: '{first}'\n  alice: '{second}'\n")
-    with pytest.raises(WebConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_web_config(tmp_path / "web.yml")
     assert caught.value.problems == [
         "line 3, column 3: invalid YAML: mapping key 'alice' already defined at line 2"]
@@ -98,14 +95,53 @@ def test_a_user_given_twice_is_refused_like_the_exporter_toolkit_does_without_ec
 
 def test_a_web_config_that_is_not_yaml_names_the_place_without_quoting_the_line(tmp_path):
     (tmp_path / "web.yml").write_text("basic_auth_users:\n  alice: '$2y$10$secret\n")
-    with pytest.raises(WebConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         load_web_config(tmp_path / "web.yml")
     assert caught.value.problems[0].startswith("line 3, column 1: invalid YAML: ")
     assert "secret" not in str(caught.value)
 
 
+def test_an_invalid_web_config_file_fails_exactly_like_an_invalid_config_file(tmp_path):
+    # One error type and one block for both files: the CLI prints either the same way.
+    config, web = tmp_path / "swr-exporter.yml", tmp_path / "web.yml"
+    config.write_text("region: cn-north-4\nproject_id: p\nauth: {access_key: a, secret_key: b}\n"
+                      "poll_interval: soon\nretries: many\n")
+    web.write_text("basic_auth_excluded_paths: [metrics]\nrate_limit: {interval: soon}\n")
+    with pytest.raises(ConfigError) as config_error:
+        load_config(config, environ={})
+    with pytest.raises(ConfigError) as web_error:
+        load_web_config(web)
+    assert str(config_error.value).splitlines() == [
+        f"invalid configuration file {config}:",
+        '  - poll_interval: invalid duration "soon"',
+        "  - retries: must be an integer, got str",
+    ]
+    assert str(web_error.value).splitlines() == [
+        f"invalid web configuration file {web}:",
+        "  - basic_auth_excluded_paths: 'metrics' must start with /",
+        '  - rate_limit.interval: invalid duration "soon"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("load", "kind"),
+    [(lambda path: load_config(path, environ={}), "configuration file"),
+     (load_web_config, "web configuration file")],
+    ids=["config", "web-config"],
+)
+def test_a_key_given_twice_is_the_same_error_in_either_file(tmp_path, load, kind):
+    path = tmp_path / "file.yml"
+    path.write_text("rate_limit: {}\nrate_limit: {}\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert str(caught.value).splitlines() == [
+        f"invalid {kind} {path}:",
+        "  - line 2, column 1: invalid YAML: mapping key 'rate_limit' already defined at line 1",
+    ]
+
+
 def test_a_certificate_that_does_not_match_its_key_is_refused_at_load(tmp_path, tls):
-    with pytest.raises(WebConfigError, match="cannot load the certificate"):
+    with pytest.raises(ConfigError, match="cannot load the certificate"):
         parse_web_config({"tls_server_config": {"cert_file": str(tls.cert), "key_file": str(tls.client_key)}},
                          base_dir=tmp_path)
 
@@ -236,14 +272,16 @@ def test_client_certificates_are_required_and_their_names_checked(tmp_path, tls)
             "client_auth_type": "RequireAndVerifyClientCert"}
     server = serve(tmp_path, {"tls_server_config": base})
     other = serve(tmp_path, {"tls_server_config": {**base, "client_allowed_sans": ["someone.else"]}})
+    named = serve(tmp_path, {"tls_server_config": {**base, "client_allowed_sans": ["scraper.example"]}})
     try:
         with pytest.raises((ssl.SSLError, ConnectionError)):
             https_get(server.server_address[1], client_context(tls))
         assert https_get(server.server_address[1], client_context(tls, cert=True))[0] == 200
         with pytest.raises((ssl.SSLError, ConnectionError, http.client.RemoteDisconnected)):
             https_get(other.server_address[1], client_context(tls, cert=True))
+        assert https_get(named.server_address[1], client_context(tls, cert=True))[0] == 200
     finally:
-        for s in (server, other):
+        for s in (server, other, named):
             s.shutdown()
             s.server_close()
 

@@ -1,0 +1,172 @@
+"""TLS of the HTTP server: ``tls_server_config`` of the web config file and the ``ssl`` context it makes.
+
+Names and defaults are those of prometheus/exporter-toolkit, so one file serves this exporter and Go
+exporters alike. What Python's ``ssl`` cannot do is refused with a message rather than silently ignored:
+``client_auth_type`` RequestClientCert and RequireAnyClientCert (a certificate asked for but not verified)
+and ``curve_preferences``.
+"""
+
+from __future__ import annotations
+
+import ssl
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from exporter.config.fields import Node
+from exporter.config.secret import Secret
+
+TLS_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+CLIENT_AUTH = {
+    "NoClientCert": ssl.CERT_NONE,
+    "VerifyClientCertIfGiven": ssl.CERT_OPTIONAL,
+    "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
+}
+_UNVERIFIED_CLIENT_AUTH = ("RequestClientCert", "RequireAnyClientCert")
+# Go's names (crypto/tls) of the TLS 1.2 suites it calls secure, and OpenSSL's names for them.
+CIPHER_SUITES = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA": "ECDHE-ECDSA-AES128-SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA": "ECDHE-ECDSA-AES256-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA": "ECDHE-RSA-AES128-SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA": "ECDHE-RSA-AES256-SHA",
+}
+_TLS_KEYS = ("cert_file", "key_file", "cert", "key", "client_auth_type", "client_ca_file", "client_ca",
+             "client_allowed_sans", "min_version", "max_version", "cipher_suites",
+             "prefer_server_cipher_suites", "curve_preferences")
+
+
+@dataclass(frozen=True)
+class TLSServerConfig:
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    cert: str | None = None
+    key: Secret | None = None
+    client_auth: ssl.VerifyMode = ssl.CERT_NONE
+    client_ca_file: Path | None = None
+    client_ca: str | None = None
+    client_allowed_sans: tuple[str, ...] = ()
+    min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+    max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
+    ciphers: tuple[str, ...] = ()
+    prefer_server_ciphers: bool = True
+
+
+def parse_tls(node: Node) -> TLSServerConfig:
+    """``tls_server_config``; problems are recorded on ``node`` with their YAML paths."""
+    node.check_keys(_TLS_KEYS)
+    cert_file, key_file = node.file_path("cert_file"), node.file_path("key_file")
+    cert, key = node.string("cert"), node.string("key")
+    for name, inline, path_key in (("cert", cert, "cert_file"), ("key", key, "key_file")):
+        if inline is not None and node.has(path_key):
+            node.add(name, f"give either {name} or {path_key}, not both")
+        elif inline is None and not node.has(path_key):
+            node.add(path_key, f"required with tls_server_config (or {name} inline)")
+    if node.has("curve_preferences"):
+        node.add("curve_preferences", "not supported by this exporter (OpenSSL chooses the curves)")
+    return TLSServerConfig(
+        cert_file=cert_file, key_file=key_file, cert=cert, key=Secret(key) if key else None,
+        client_auth=_client_auth(node),
+        client_ca_file=node.file_path("client_ca_file"), client_ca=node.string("client_ca"),
+        client_allowed_sans=node.strings("client_allowed_sans") or (),
+        min_version=_version(node, "min_version", ssl.TLSVersion.TLSv1_2),
+        max_version=_version(node, "max_version", ssl.TLSVersion.TLSv1_3),
+        ciphers=_ciphers(node),
+        prefer_server_ciphers=node.boolean("prefer_server_cipher_suites") is not False,
+    )
+
+
+def _client_auth(node: Node) -> ssl.VerifyMode:
+    name = node.string("client_auth_type") or "NoClientCert"
+    if name in _UNVERIFIED_CLIENT_AUTH:
+        node.add("client_auth_type", f"{name} is not supported (a certificate that is not verified "
+                                     "proves nothing): use RequireAndVerifyClientCert")
+        return ssl.CERT_NONE
+    if name not in CLIENT_AUTH:
+        node.add("client_auth_type", f"must be one of {', '.join(CLIENT_AUTH)}")
+        return ssl.CERT_NONE
+    mode = CLIENT_AUTH[name]
+    if mode != ssl.CERT_NONE and not (node.has("client_ca_file") or node.has("client_ca")):
+        node.add("client_ca_file", f"required with client_auth_type {name}")
+    if node.has("client_allowed_sans") and mode != ssl.CERT_REQUIRED:
+        node.add("client_allowed_sans", "needs client_auth_type RequireAndVerifyClientCert")
+    return mode
+
+
+def _version(node: Node, key: str, default: ssl.TLSVersion) -> ssl.TLSVersion:
+    name = node.string(key)
+    if name is None:
+        return default
+    if name not in TLS_VERSIONS:
+        node.add(key, f"must be one of {', '.join(TLS_VERSIONS)}")
+        return default
+    return TLS_VERSIONS[name]
+
+
+def _ciphers(node: Node) -> tuple[str, ...]:
+    names = node.strings("cipher_suites") or ()
+    for name in names:
+        if name not in CIPHER_SUITES:
+            node.add("cipher_suites", f"unknown or insecure cipher suite {name}")
+    return tuple(CIPHER_SUITES[name] for name in names if name in CIPHER_SUITES)
+
+
+def server_context(tls: TLSServerConfig) -> ssl.SSLContext:
+    """The server side of TLS; certificate and key are read now, so a broken pair fails at start-up."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = tls.min_version
+    context.maximum_version = tls.max_version
+    _load_chain(context, tls)
+    context.verify_mode = tls.client_auth
+    if tls.client_ca_file is not None:
+        context.load_verify_locations(cafile=str(tls.client_ca_file))
+    if tls.client_ca is not None:
+        context.load_verify_locations(cadata=tls.client_ca)
+    if tls.ciphers:
+        context.set_ciphers(":".join(tls.ciphers))
+    if tls.prefer_server_ciphers:
+        context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    return context
+
+
+def _load_chain(context: ssl.SSLContext, tls: TLSServerConfig) -> None:
+    if tls.cert is None and tls.key is None:
+        context.load_cert_chain(str(tls.cert_file), str(tls.key_file))
+        return
+    cert = tls.cert if tls.cert is not None else _pem(tls.cert_file)
+    key = tls.key.reveal() if tls.key is not None else _pem(tls.key_file)
+    # ssl loads a chain only from files: inline PEM goes through a private temporary directory.
+    with tempfile.TemporaryDirectory(prefix="swr-exporter-tls-") as tmp:
+        cert_path, key_path = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
+        cert_path.write_text(cert)
+        key_path.touch(mode=0o600)
+        key_path.write_text(key)
+        context.load_cert_chain(str(cert_path), str(key_path))
+
+
+def _pem(path: Path | None) -> str:
+    if path is None:
+        raise ValueError("neither inline PEM nor a file given")  # parse_tls has refused such a config
+    return path.read_text()
+
+
+def peer_allowed(peer: Mapping[str, object] | None, allowed_sans: tuple[str, ...]) -> bool:
+    """True when ``allowed_sans`` is empty or the client certificate names one of them (exact match)."""
+    if not allowed_sans:
+        return True
+    names = peer.get("subjectAltName") if peer else None
+    if not isinstance(names, tuple):
+        return False
+    # getpeercert() gives each name as a (type, value) pair: ("DNS", "scraper.example").
+    return any(isinstance(name, tuple) and len(name) == 2 and name[1] in allowed_sans for name in names)
