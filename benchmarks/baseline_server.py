@@ -19,11 +19,11 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, generate_latest, start_http_server
 from prometheus_client.metrics_core import Metric
 
-from exporter.cli import build_runtime
 from exporter.config.loader import load_config
 from exporter.exposition.cache import render_snapshot
 from exporter.exposition.families import SnapshotCollector
 from exporter.exposition.render import render
+from exporter.runtime import build_runtime
 
 
 def timed(fn: Callable[[], object], repeat: int = 5) -> float:

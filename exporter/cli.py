@@ -8,24 +8,15 @@ import logging
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-
-from prometheus_client import CollectorRegistry
-from prometheus_client.registry import Collector
 
 from exporter import __version__, logs
-from exporter.config.loader import Config, ConfigError, Target, load_config
-from exporter.exposition.cache import Exposition
-from exporter.exposition.families import ApiCollector, BuildInfoCollector
-from exporter.exposition.telemetry import Telemetry
-from exporter.polling.poller import Poller
-from exporter.swr.auth import build_auth
-from exporter.swr.client import SwrClient
-from exporter.web.access import AccessControl
-from exporter.web.config import WebConfig, WebConfigError, load_web_config, server_context
-from exporter.web.server import App, check_telemetry_path, make_server
+from exporter.config.errors import ConfigError
+from exporter.config.loader import Config, load_config
+from exporter.runtime import build_app, build_runtime, target_names
+from exporter.web.config import WebConfig, load_web_config
+from exporter.web.server import check_telemetry_path, make_server
+from exporter.web.tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -58,102 +49,6 @@ def _telemetry_path(path: str) -> str:
         return check_telemetry_path(path)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-@dataclass
-class Runtime:
-    """The pollers and clients of every target, and the app the HTTP server serves."""
-
-    pollers: list[Poller]
-    clients: list[SwrClient]
-    telemetries: list[Telemetry]  # one per target: API calls are part of a target's health
-    threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self, stop: threading.Event) -> None:
-        for poller in self.pollers:
-            thread = threading.Thread(
-                target=poller.run, args=(stop,), name=f"poller-{poller.target.name}", daemon=True
-            )
-            thread.start()
-            self.threads.append(thread)
-
-    def alive(self) -> bool:
-        return bool(self.threads) and all(thread.is_alive() for thread in self.threads)
-
-    def close(self) -> None:
-        for client in self.clients:
-            client.close()
-
-
-def build_target(
-    target: Target, telemetry: Telemetry, clock: Callable[[], float] = time.time
-) -> tuple[SwrClient, Poller]:
-    polling = target.polling
-    verify: bool | str = (
-        str(polling.tls.ca_file) if polling.tls.ca_file else not polling.tls.insecure_skip_verify
-    )
-    client: SwrClient | None = None
-
-    def fetch_token(body: dict) -> tuple:
-        assert client is not None
-        return client.create_token(target.iam_endpoint, body)
-
-    auth = build_auth(target.auth, target.project_id, target.region, fetch_token, clock)
-    client = SwrClient(
-        endpoint=target.endpoint,
-        auth=auth,
-        timeout=polling.request_timeout,
-        retries=polling.retries,
-        max_concurrency=polling.max_concurrency,
-        rate_limit=polling.rate_limit,
-        observer=telemetry,
-        verify=verify,
-    )
-
-    def project_id() -> str | None:
-        return target.project_id or getattr(auth, "project_id", None)
-
-    return client, Poller(target, client, project_id=project_id, observer=telemetry, clock=clock)
-
-
-def build_runtime(config: Config, clock: Callable[[], float] = time.time) -> Runtime:
-    """``clock``: the wall clock of pollers and auth (staleness, token lifetimes); tests pass a fake."""
-    telemetries = [Telemetry() for _ in config.targets]
-    pairs = zip(config.targets, telemetries, strict=True)
-    built = [build_target(target, telemetry, clock) for target, telemetry in pairs]
-    return Runtime([poller for _, poller in built], [client for client, _ in built], telemetries)
-
-
-def _registry(*collectors: Collector) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    for collector in collectors:
-        registry.register(collector)
-    return registry
-
-
-def build_app(
-    config: Config, runtime: Runtime, telemetry_path: str, web: WebConfig | None = None
-) -> App:
-    probes = {
-        poller.target.name: Exposition(_registry(ApiCollector(telemetry)), self_version=telemetry.version)
-        for poller, telemetry in zip(runtime.pollers, runtime.telemetries, strict=True)
-    }
-    if config.multi_target:
-        exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
-    else:
-        first = runtime.telemetries[0]
-        exposition = Exposition(
-            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version
-        )
-    return App(
-        exposition=exposition,
-        probes=probes,
-        pollers=runtime.pollers,
-        alive=runtime.alive,
-        telemetry_path=telemetry_path,
-        multi_target=config.multi_target,
-        access=AccessControl(web),
-    )
 
 
 @contextlib.contextmanager
@@ -193,10 +88,11 @@ def serve(
         log.error("cannot listen on %s: %s", args.listen_address, error)
         runtime.close()
         return 1
-    host, port = server.server_address[:2]
+    # An AF_INET/AF_INET6 address: host is already a str, the str() only tells the type checker so.
+    host, port = str(server.server_address[0]), server.server_address[1]
     scheme = "https" if tls is not None else "http"
     log.info("listening on %s://%s:%s, targets: %s", scheme, host, port,
-             ", ".join(p.target.name for p in runtime.pollers))
+             ", ".join(target_names(runtime)))
     if on_ready is not None:
         on_ready(f"{scheme}://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}")
     runtime.start(stop)
@@ -218,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     try:
         args.web_config = load_web_config(args.web_config_file) if args.web_config_file else None
-    except WebConfigError as error:
+    except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
     try:

@@ -5,7 +5,10 @@ The README's metric table is checked against this module by a test, so the two c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 CACHED = (" Refreshed every poll interval (or the collector's own interval) from the SWR API,"
           " not at scrape time.")
@@ -17,6 +20,35 @@ class MetricSpec:
     type: str  # "gauge" | "counter" | "histogram"
     help: str
     labels: tuple[str, ...] = ()
+
+    def gauge(self) -> GaugeMetricFamily:
+        """An empty family of this metric; the constructors check the declared type, so a counter
+        cannot be emitted as a gauge by mistake."""
+        self._expect("gauge")
+        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+
+    def counter(self) -> CounterMetricFamily:
+        self._expect("counter")
+        return CounterMetricFamily(self.name, self.help, labels=self.labels)
+
+    def histogram(self) -> HistogramMetricFamily:
+        self._expect("histogram")
+        return HistogramMetricFamily(self.name, self.help, labels=self.labels)
+
+    def _expect(self, kind: str) -> None:
+        if self.type != kind:
+            raise TypeError(f"{self.name} is declared a {self.type}, not a {kind}")
+
+
+def add(family: GaugeMetricFamily | CounterMetricFamily, labels: Sequence[str], value: float | None) -> None:
+    """One sample, unless the value is unknown: a missing value is never exported as 0."""
+    if value is not None:
+        family.add_metric(list(labels), float(value))
+
+
+def flag(value: bool | None) -> int | None:
+    """A boolean as a 0/1 sample value; unknown stays unknown."""
+    return None if value is None else int(value)
 
 
 REPO = ("organization", "repository")

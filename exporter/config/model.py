@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporter.config.secret import Secret
@@ -48,14 +48,12 @@ class RepositoryRef:
 
 @dataclass(frozen=True)
 class Collectors:
-    repositories: bool = True
-    shared: bool = True
-    shares: bool = False
-    quotas: bool = True
-    tags: bool = False
+    """The ``collectors:`` switches a config file sets; the defaults are the collector registry's."""
 
-    def enabled(self) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(self) if getattr(self, f.name))
+    switches: tuple[tuple[str, bool], ...] = ()
+
+    def get(self, name: str) -> bool | None:
+        return dict(self.switches).get(name)
 
 
 @dataclass(frozen=True)
@@ -77,10 +75,6 @@ class Shard:
 class TLSConfig:
     ca_file: Path | None = None
     insecure_skip_verify: bool = False
-
-
-# Quotas and shares change slowly and tags cost a call per repository: by default they run less often.
-DEFAULT_COLLECTOR_INTERVALS = {"shares": 900.0, "quotas": 3600.0, "tags": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -109,18 +103,26 @@ class Polling:
         if not self.max_staleness:
             object.__setattr__(self, "max_staleness", 3 * self.poll_interval)
 
-    def interval(self, collector: str) -> float:
-        """How often a collector runs: its own interval if set, else its default; never more often
-        than ``poll_interval``."""
-        configured = dict(self.collector_intervals)
-        wanted = configured.get(collector, DEFAULT_COLLECTOR_INTERVALS.get(collector, self.poll_interval))
+    def interval(self, collector: str, default: float | None = None) -> float:
+        """How often a collector runs: its configured interval, else ``default`` (the registry's), else
+        every poll; never more often than ``poll_interval``."""
+        wanted = dict(self.collector_intervals).get(collector, default or self.poll_interval)
         return max(self.poll_interval, wanted)
 
-    def staleness(self, collector: str) -> float:
+    def staleness(self, collector: str, default: float | None = None) -> float:
         """How long a failed collector's last good data is served: max_staleness counted from when the
         data was due for refreshing, so a collector that runs hourly keeps its data as long as one that
         runs every poll."""
-        return self.max_staleness + self.interval(collector) - self.poll_interval
+        return self.max_staleness + self.interval(collector, default) - self.poll_interval
+
+    def watches(self, organization: str) -> bool:
+        """Whether this process polls ``organization``: the filter keeps it and the shard owns it."""
+        return self.organizations.matches(organization) and self.shard.owns(organization)
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the filter or the shard leave organizations out, so listings go per organization."""
+        return self.organizations.narrows or self.shard.narrows
 
 
 @dataclass(frozen=True)

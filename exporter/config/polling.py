@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
+from exporter.collectors.registry import switchable
 from exporter.config.durations import format_duration
 from exporter.config.fields import Node, join, type_name
 from exporter.config.model import (
@@ -21,7 +22,8 @@ from exporter.config.model import (
     TLSConfig,
 )
 
-COLLECTOR_NAMES = tuple(f.name for f in fields(Collectors))
+# The collector registry, not this module, knows the collectors: their switches and intervals are its names.
+COLLECTOR_NAMES = switchable()
 _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 
@@ -60,7 +62,7 @@ def build_polling(node: Node, defaults: Layer, own: Layer) -> Polling:
     paths = {**defaults.paths, **own.paths}
     if not {"poll_interval", "max_staleness"} & (defaults.invalid | own.invalid):
         _check_staleness(node, values, paths)
-    collectors = Collectors(**{**defaults.collectors, **own.collectors})
+    collectors = Collectors(tuple(sorted({**defaults.collectors, **own.collectors}.items())))
     intervals = tuple(sorted({**defaults.intervals, **own.intervals}.items()))
     return Polling(**values, collectors=collectors, collector_intervals=intervals)  # type: ignore[arg-type]
 

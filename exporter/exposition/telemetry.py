@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from exporter import metrics
@@ -41,7 +41,7 @@ class Telemetry:
         self._errors: Counter[tuple[str, str]] = Counter()
         self._retries: Counter[str] = Counter()
         self._duration_counts: dict[str, list[int]] = {}
-        self._duration_sums: Counter[str] = Counter()
+        self._duration_sums: defaultdict[str, float] = defaultdict(float)
         self._version = 0  # bumped by every record, so a scrape can reuse the last rendering until then
 
     def request(self, operation: str, code: str, seconds: float) -> None:

@@ -10,44 +10,34 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.collectors.sources import (
-    BriefResult,
-    Client,
-    Organizations,
+from exporter.collectors.registry import (
+    REGISTRY,
+    CollectorSpec,
+    FetchContext,
+    PartialFailure,
+    Results,
     Unavailable,
-    fetch_organizations,
-    fetch_quotas,
-    fetch_repositories,
-    fetch_repository_briefs,
-    fetch_shared,
-    fetch_shares,
-    fetch_tags,
+    phases,
 )
-from exporter.config.loader import Target
-from exporter.polling.snapshot import CollectorStatus, Repository, ResponseError, Snapshot
-from exporter.swr.client import ApiError, RequestObserver
+from exporter.config.model import Target
+from exporter.polling.snapshot import CollectorStatus, Snapshot
+from exporter.swr.api import SwrApi
+from exporter.swr.errors import ApiError
 from exporter.swr.tokens import TokenError
 
 log = logging.getLogger(__name__)
 
 EXPECTED_FAILURES = (ApiError, TokenError, Unavailable)
-# Collectors of a phase run in parallel; each phase may use what the earlier ones produced.
-PHASES = (("organizations",), ("repositories", "shared", "quotas"), ("shares", "tags"))
 # Polls start on a schedule that drifts by milliseconds; a slow collector due "almost now" runs now.
 INTERVAL_SLACK = 1.0
 
-
-class PartialFailure(Exception):
-    """A collector got some of its data; it fails, but what it got is served."""
-
-    def __init__(self, message: str, data: Any) -> None:
-        super().__init__(message)
-        self.data = data
+Specs = Sequence[CollectorSpec[Any, Any]]
+Outcome = tuple[CollectorStatus, Any]
 
 
 @dataclass(frozen=True)
@@ -60,28 +50,26 @@ class Poller:
     def __init__(
         self,
         target: Target,
-        client: Client,
+        client: SwrApi,
         *,
-        project_id: Callable[[], str | None] | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        observer: RequestObserver | None = None,
+        registry: Specs = REGISTRY,
     ) -> None:
         self.target = target
         self._polling = target.polling
         self._client = client
-        self._project_id = project_id or (lambda: target.project_id)
         self._clock = clock
         self._monotonic = monotonic
-        self._observer = observer
+        self._phases = phases(tuple(registry))
         self._good: dict[str, _Good] = {}
-        self._briefs: dict[tuple[str, str], _Good] = {}
+        self._stores: dict[str, dict[Any, Any]] = {spec.name: {} for spec in registry}
         self._polls = 0
         self._failures = 0
         self._last_success: float | None = None
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
-        self._previous: dict[str, tuple[CollectorStatus, Any]] = {}
+        self._previous: dict[str, Outcome] = {}
         self._ran: dict[str, float] = {}
         self.first_poll_done = threading.Event()
 
@@ -90,18 +78,8 @@ class Poller:
         return self._snapshot
 
     def collectors(self) -> list[str]:
-        """Organizations always (discovery and filters need them); account-wide ones on shard 0 only."""
-        enabled = self._polling.collectors
-        account_wide = self._polling.shard.index == 0
-        wanted = {
-            "organizations": True,
-            "repositories": enabled.repositories,
-            "shared": enabled.shared and account_wide,
-            "quotas": enabled.quotas and account_wide,
-            "shares": enabled.shares,
-            "tags": enabled.tags,
-        }
-        return [name for phase in PHASES for name in phase if wanted[name]]
+        """The enabled collectors in the order they run: discovery always, account-wide ones on shard 0."""
+        return [spec.name for phase in self._phases for spec in phase if spec.enabled(self._polling)]
 
     def poll_once(self) -> Snapshot:
         with self._lock:
@@ -110,54 +88,39 @@ class Poller:
     def _poll(self) -> Snapshot:
         started, begin = self._clock(), self._monotonic()
         names = self.collectors()
-        results: dict[str, tuple[CollectorStatus, Any]] = {}
-        for phase in PHASES:
-            tasks = self._tasks(results)
-            enabled = [name for name in phase if name in names]
-            due = [name for name in enabled if self._due(name, begin)]
-            results.update({name: self._previous[name] for name in enabled if name not in due})
+        results: dict[str, Outcome] = {}
+        for number, phase in enumerate(self._phases):
+            enabled = [spec for spec in phase if spec.name in names]
+            due = [spec for spec in enabled if self._due(spec, begin)]
+            results.update({spec.name: self._previous[spec.name] for spec in enabled if spec not in due})
+            earlier = Results({name: outcome[1] for name, outcome in results.items()})
             with ThreadPoolExecutor(max_workers=max(1, len(due)), thread_name_prefix="collector") as pool:
-                futures = {name: pool.submit(self._run, name, tasks[name]) for name in due}
+                futures = {spec.name: pool.submit(self._run, spec, earlier) for spec in due}
                 results.update({name: future.result() for name, future in futures.items()})
-            for name in due:
-                self._ran[name] = begin
-            if phase == PHASES[-2] and any(name in names for name in PHASES[-1]):
-                # Shares and tags may take minutes on a large account: serve what is fresh meanwhile.
+            for spec in due:
+                self._ran[spec.name] = begin
+            if number == len(self._phases) - 2 and any(s.name in names for s in self._phases[-1]):
+                # The last phase (per-repository calls) may take minutes on a large account: serve what
+                # is fresh meanwhile.
                 self._publish(started, None, names, {**self._previous, **results}, final=False)
         self._previous = results
         return self._publish(started, self._monotonic() - begin, names, results)
 
-    def _due(self, name: str, now: float) -> bool:
+    def _due(self, spec: CollectorSpec[Any, Any], now: float) -> bool:
         """Every poll runs the collectors whose interval is the poll interval; a slower one runs when its
         interval has passed, and after a failure at every poll."""
-        interval = self._polling.interval(name)
-        previous = self._previous.get(name)
+        interval = spec.interval(self._polling)
+        previous = self._previous.get(spec.name)
         if interval <= self._polling.poll_interval or previous is None or not previous[0].success:
             return True
-        return now - self._ran.get(name, float("-inf")) >= interval - INTERVAL_SLACK
-
-    def _tasks(self, results: dict[str, tuple[CollectorStatus, Any]]) -> dict[str, Callable[[], Any]]:
-        """What each collector does, given what the earlier phases of this poll produced."""
-
-        def data(name: str) -> Any:
-            return results[name][1] if name in results else None
-
-        orgs: Organizations | None = data("organizations")
-        return {
-            "organizations": lambda: fetch_organizations(self._client, self._polling),
-            "repositories": lambda: self._repositories(orgs),
-            "shared": lambda: fetch_shared(self._client),
-            "quotas": lambda: fetch_quotas(self._client, self._project_id()),
-            "shares": lambda: fetch_shares(self._client, self._polling, data("shared")),
-            "tags": lambda: fetch_tags(self._client, data("repositories")),
-        }
+        return now - self._ran.get(spec.name, float("-inf")) >= interval - INTERVAL_SLACK
 
     def _publish(
         self,
         started: float,
         duration: float | None,
         names: list[str],
-        results: dict[str, tuple[CollectorStatus, Any]],
+        results: dict[str, Outcome],
         final: bool = True,
     ) -> Snapshot:
         """Swap in a snapshot of ``results``; only the final one of a poll counts as a poll.
@@ -169,10 +132,6 @@ class Poller:
         if not final and self._snapshot is not None:
             started, duration = self._snapshot.started_at, self._snapshot.duration_seconds
         statuses = tuple(results[name][0] for name in present)
-        data: dict[str, Any] = {name: results[name][1] for name in present if results[name][1] is not None}
-        orgs = data.pop("organizations", None)
-        if orgs is not None:
-            data["organizations"] = orgs.watched
         if final:
             self._polls += 1
             if all(status.success for status in statuses):
@@ -184,75 +143,44 @@ class Poller:
             started_at=started,
             duration_seconds=duration,
             collectors=statuses,
-            data=data,
+            results=Results({name: results[name][1] for name in present}),
             polls_total=self._polls,
             poll_failures_total=self._failures,
             last_success=self._last_success,
-            filtered_series=orgs.left_out if orgs is not None else 0,
             max_series=self._polling.max_series,
             pending=tuple(name for name in names if name not in results),
         )
         self._snapshot = snapshot
         return snapshot
 
-    def _repositories(self, orgs: Organizations | None) -> tuple[Repository, ...]:
-        if not self._polling.repositories:
-            return fetch_repositories(self._client, self._polling, orgs.watched if orgs else None)
-        return self._briefs_with_carry_over(fetch_repository_briefs(self._client, self._polling))
-
-    def _briefs_with_carry_over(self, result: BriefResult) -> tuple[Repository, ...]:
-        """A configured repository that fails keeps its last good record until max_staleness, so one
-        missing repository does not hide the others."""
-        now = self._clock()
-        for repo in result.repositories:
-            self._briefs[repo.organization, repo.name] = _Good(repo, now)
-        repos = list(result.repositories)
-        for ref, _ in result.failures:
-            good = self._briefs.get((ref.organization, ref.name))
-            if good and now - good.at <= self._polling.max_staleness:
-                repos.append(good.data)
-        repos.sort(key=lambda r: (r.organization, r.name))
-        if result.failures:
-            first_ref, first_error = result.failures[0]
-            message = (
-                f"{len(result.failures)} of {len(result.failures) + len(result.repositories)} configured "
-                f"repositories failed; first {first_ref.organization}/{first_ref.name}: {first_error}"
-            )
-            raise PartialFailure(message, tuple(repos))
-        return tuple(repos)
-
-    def _run(self, name: str, fetch: Callable[[], Any]) -> tuple[CollectorStatus, Any]:
+    def _run(self, spec: CollectorSpec[Any, Any], earlier: Results) -> Outcome:
         begin = self._monotonic()
+        context = FetchContext(self._client, self._polling, earlier, self._clock, self._stores[spec.name])
         try:
-            data = fetch()
-        except ResponseError as error:
-            # The client counted the HTTP exchange as fine; the content was not, so count it here.
-            if self._observer is not None:
-                self._observer.error(error.operation, "invalid_response")
-            return self._failed(name, begin, str(error), None)
+            data = spec.fetch(context)
         except PartialFailure as partial:
-            return self._failed(name, begin, str(partial), partial.data, partial=True)
+            return self._failed(spec, begin, str(partial), partial.data, partial=True)
         except EXPECTED_FAILURES as error:
-            return self._failed(name, begin, str(error), None)
+            return self._failed(spec, begin, str(error), None)
         except Exception as error:  # a bug must not take the other collectors or the loop down
-            log.exception("target %s: collector %s raised unexpectedly", self.target.name, name)
-            return self._failed(name, begin, f"internal error: {type(error).__name__}", None)
+            log.exception("target %s: collector %s raised unexpectedly", self.target.name, spec.name)
+            return self._failed(spec, begin, f"internal error: {type(error).__name__}", None)
         now = self._clock()
-        self._good[name] = _Good(data, now)
-        return CollectorStatus(name, True, self._monotonic() - begin, None, now), data
+        self._good[spec.name] = _Good(data, now)
+        return CollectorStatus(spec.name, True, self._monotonic() - begin, None, now), data
 
     def _failed(
-        self, name: str, begin: float, message: str, data: Any, partial: bool = False
-    ) -> tuple[CollectorStatus, Any]:
+        self, spec: CollectorSpec[Any, Any], begin: float, message: str, data: Any, partial: bool = False
+    ) -> Outcome:
         duration = self._monotonic() - begin
-        log.warning("target %s: collector %s failed: %s", self.target.name, name, message)
+        log.warning("target %s: collector %s failed: %s", self.target.name, spec.name, message)
         if partial:
-            return CollectorStatus(name, False, duration, message, self._clock()), data
-        good = self._good.get(name)
-        if good is not None and self._clock() - good.at <= self._polling.staleness(name):
-            return CollectorStatus(name, False, duration, message, good.at, stale=True), good.data
-        self._good.pop(name, None)
-        return CollectorStatus(name, False, duration, message, None), None
+            return CollectorStatus(spec.name, False, duration, message, self._clock()), data
+        good = self._good.get(spec.name)
+        if good is not None and self._clock() - good.at <= spec.staleness(self._polling):
+            return CollectorStatus(spec.name, False, duration, message, good.at, stale=True), good.data
+        self._good.pop(spec.name, None)
+        return CollectorStatus(spec.name, False, duration, message, None), None
 
     def run(self, stop: threading.Event) -> None:
         """Poll every ``poll_interval`` (start to start) until ``stop`` is set."""

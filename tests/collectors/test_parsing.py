@@ -3,15 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from exporter.polling.snapshot import (
-    ResponseError,
-    parse_organizations,
-    parse_quotas,
-    parse_repository_brief,
-    parse_repository_list,
-    parse_shared_list,
-    parse_timestamp,
-)
+from exporter.collectors.fields import parse_timestamp
+from exporter.collectors.organizations import parse_organizations
+from exporter.collectors.quotas import parse_quotas
+from exporter.collectors.repositories import parse_repository_brief, parse_repository_list
+from exporter.collectors.shared import parse_shared_list
+from exporter.swr.errors import InvalidResponse
 
 SEED_000_RESPONSE = """
 {
@@ -102,14 +99,15 @@ def test_missing_and_null_values_are_unknown_not_zero():
     ],
 )
 def test_wrongly_typed_fields_are_named_in_the_error(item, message):
-    with pytest.raises(ResponseError) as raised:
+    with pytest.raises(InvalidResponse) as raised:
         parse_repository_list("ListReposDetails", [item])
-    assert str(raised.value).startswith("ListReposDetails: ")
+    assert str(raised.value).startswith("ListReposDetails failed: invalid response: ")
+    assert raised.value.reason == "invalid_response"
     assert message in str(raised.value)
 
 
 def test_an_item_that_is_not_an_object_is_an_error():
-    with pytest.raises(ResponseError, match=r"item 1: expected an object, got list"):
+    with pytest.raises(InvalidResponse, match=r"item 1: expected an object, got list"):
         parse_repository_list("ListReposDetails", [{"namespace": "a", "name": "b"}, []])
 
 
@@ -138,7 +136,7 @@ def test_seed_pages_hold_the_examples_used_here():
 
 
 def test_access_domains_give_validity_and_expiry_with_forever_as_no_expiry():
-    from exporter.polling.snapshot import parse_access_domains
+    from exporter.collectors.shares import parse_access_domains
 
     items = [
         {"namespace": "group", "repository": "busybox", "access_domain": "partner-b", "permit": "read",
@@ -154,10 +152,10 @@ def test_access_domains_give_validity_and_expiry_with_forever_as_no_expiry():
 
 
 def test_tags_are_read_from_the_capital_tag_key():
-    from exporter.polling.snapshot import parse_tags
+    from exporter.collectors.tags import parse_tags
 
     [image] = parse_tags("ListRepositoryTags", "group", "busybox",
                          [{"Tag": "v1", "size": 5, "updated": "2017-01-01T00:00:00Z"}])
     assert (image.tag, image.size_bytes, image.updated) == ("v1", 5, 1483228800.0)
-    with pytest.raises(ResponseError, match="field 'Tag' is missing"):
+    with pytest.raises(InvalidResponse, match="field 'Tag' is missing"):
         parse_tags("ListRepositoryTags", "group", "busybox", [{"tag": "v1"}])

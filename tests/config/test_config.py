@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from exporter.collectors import registry
 from exporter.config.loader import (
     DEFAULT_TARGET_NAME,
     Collectors,
@@ -237,7 +238,7 @@ def test_full_example_of_the_design_loads_every_key() -> None:
     assert (polling.max_concurrency, polling.rate_limit, polling.retries) == (4, 10.0, 3)
     assert [p.pattern for p in polling.organizations.include] == ["^team-"]
     assert polling.organizations.exclude == ()
-    assert polling.collectors.enabled() == ("repositories", "shared", "quotas")
+    assert registry.enabled(polling) == ("organizations", "repositories", "shared", "quotas")
     assert (polling.max_series, polling.shard, polling.tls) == (200000, Shard(0, 1), TLSConfig())
 
 
@@ -248,9 +249,11 @@ def test_targets_merge_top_level_polling_defaults_with_their_overrides() -> None
     assert north.polling.poll_interval == 60.0
     assert north.polling.max_staleness == 180.0
     assert north.polling.max_concurrency == 8
-    assert north.polling.collectors.enabled() == ("repositories", "shared", "shares", "quotas")
+    assert registry.enabled(north.polling) == ("organizations", "repositories", "shared", "shares", "quotas")
     assert north.polling.organizations.matches("team-a")
-    assert southeast.polling.collectors.enabled() == ("repositories", "shared", "shares", "quotas", "tags")
+    # Its switches merge with the top level's; as shard 2 of 4 it leaves the account-wide ones to shard 0.
+    assert dict(southeast.polling.collectors.switches) == {"shares": True, "tags": True}
+    assert registry.enabled(southeast.polling) == ("organizations", "repositories", "shares", "tags")
     assert southeast.polling.poll_interval == 600.0
     assert southeast.polling.max_staleness == 1800.0
     assert southeast.polling.max_concurrency == 8
@@ -401,9 +404,13 @@ def test_organization_filter_uses_search_and_exclude_wins() -> None:
     assert OrganizationFilter().matches("anything") and not OrganizationFilter().narrows
 
 
-def test_collectors_enabled_lists_switched_on_ones_in_declaration_order() -> None:
-    assert Collectors().enabled() == ("repositories", "shared", "quotas")
-    assert Collectors(repositories=False, tags=True).enabled() == ("shared", "quotas", "tags")
+def test_enabled_collectors_are_the_registry_defaults_overridden_by_the_switches_in_registry_order() -> None:
+    assert registry.enabled(Polling()) == ("organizations", "repositories", "shared", "quotas")
+    switched = Polling(collectors=Collectors((("repositories", False), ("tags", True))))
+    assert registry.enabled(switched) == ("organizations", "shared", "tags", "quotas")
+    # Account-wide collectors belong to shard 0 alone; discovery runs on every shard.
+    other_shard = Polling(shard=Shard(index=1, total=2))
+    assert registry.enabled(other_shard) == ("organizations", "repositories")
 
 
 def test_shard_ownership_is_pinned_so_replicas_and_releases_agree() -> None:
@@ -503,11 +510,12 @@ def test_collector_intervals_merge_per_target_and_never_undercut_the_poll_interv
         }
     )
     polling = config.targets[0].polling
-    assert polling.interval("tags") == 3 * 3600
-    assert polling.interval("quotas") == 60  # asked for 10 s, but a poll comes once a minute
-    assert polling.interval("shares") == 900  # default
-    assert polling.interval("repositories") == 60
-    assert polling.staleness("tags") == polling.max_staleness + 3 * 3600 - 60
+    interval = {spec.name: spec.interval(polling) for spec in registry.REGISTRY}
+    assert interval["tags"] == 3 * 3600
+    assert interval["quotas"] == 60  # asked for 10 s, but a poll comes once a minute
+    assert interval["shares"] == 900  # the registry's default
+    assert interval["repositories"] == 60
+    assert registry.by_name("tags").staleness(polling) == polling.max_staleness + 3 * 3600 - 60
 
 
 def test_collector_intervals_name_unknown_collectors_and_bad_durations() -> None:

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from exporter.cli import Runtime, build_app, build_runtime
 from exporter.config.loader import Config, parse_config
+from exporter.runtime import Runtime, build_app, build_runtime
 from exporter.simulator import Account, Simulator
 from exporter.web.server import make_server
 

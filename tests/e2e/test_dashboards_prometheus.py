@@ -137,8 +137,7 @@ def prometheus(tmp_path_factory) -> Iterator[Prometheus]:
                 yield server
             finally:
                 stop.set()
-                for thread in exporter.runtime.threads:
-                    thread.join(timeout=15)
+                exporter.runtime.join(timeout=15)
                 process.terminate()
                 process.wait(timeout=15)
 

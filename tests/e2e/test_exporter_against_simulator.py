@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.polling.snapshot import parse_timestamp
+from exporter.collectors import repositories
+from exporter.collectors.fields import parse_timestamp
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
 from tests.e2e.harness import config_for, exporter_settings, running_exporter, sample_lines
 
@@ -70,7 +71,7 @@ def test_more_than_a_thousand_repositories_in_one_organization_are_all_exported(
             snap = exporter.poll()
             text = exporter.metrics()
             listing = [r for r in sim.requests if r.operation == "ListReposDetails"]
-    assert len(snap.repositories) == 1500
+    assert len(snap.get(repositories.SPEC)) == 1500
     assert len(sample_lines(text, "swr_repository_size_bytes{")) == 1500
     assert sorted(r.query.get("offset") for r in listing) == ["0", "1000"]
     assert {r.query.get("limit") for r in listing} == {"1000"}
@@ -127,7 +128,7 @@ def test_a_repository_name_with_a_slash_goes_through_the_brief_endpoint(account)
             snap = exporter.poll()
             paths = [r.path for r in sim.requests if r.operation == "ShowRepository"]
     assert snap.status("repositories").success
-    assert [r.name for r in snap.repositories] == ["library/nginx"]
+    assert [r.name for r in snap.get(repositories.SPEC)] == ["library/nginx"]
     assert paths == ["/v2/manage/namespaces/group/repos/library%24nginx"]
 
 
@@ -182,9 +183,9 @@ def test_a_malformed_answer_fails_its_collector_and_keeps_the_last_good_data(acc
             text = exporter.metrics()
     status = snap.status("repositories")
     assert not status.success and status.stale
-    assert snap.repositories == first.repositories
+    assert snap.get(repositories.SPEC) == first.get(repositories.SPEC)
     assert snap.status("organizations").success
-    assert len(sample_lines(text, "swr_repository_size_bytes{")) == len(first.repositories)
+    assert len(sample_lines(text, "swr_repository_size_bytes{")) == len(first.get(repositories.SPEC))
     assert (
         value(
             text,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from exporter.collectors import repositories
 from exporter.simulator import Account, Dataset, Simulator
 from tests.e2e.harness import config_for, exporter_settings, running_exporter
 
@@ -29,7 +30,7 @@ def test_password_auth_gets_a_project_token_and_uses_it_for_every_collector():
             snap = exporter.poll()
             records = list(sim.requests)
     assert snap.up, [s.error for s in snap.collectors]
-    assert len(snap.repositories) == 6
+    assert len(snap.get(repositories.SPEC)) == 6
     token_calls = [r for r in records if r.operation == "KeystoneCreateUserTokenByPassword"]
     assert len(token_calls) == 1
     assert {r.auth for r in records if r.operation != "KeystoneCreateUserTokenByPassword"} == {"token"}

@@ -2,7 +2,13 @@ from dataclasses import replace
 
 from prometheus_client import CollectorRegistry
 
-from exporter.exposition.families import ApiCollector, BuildInfoCollector, SnapshotCollector
+from exporter.collectors import shared as shared_collector
+from exporter.collectors import shares as shares_collector
+from exporter.collectors import tags
+from exporter.collectors.shares import RepositoryShares, Share
+from exporter.collectors.tags import Image
+from exporter.exposition.families import SnapshotCollector
+from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector
 from exporter.exposition.telemetry import Telemetry
 from exporter.polling.snapshot import CollectorStatus
 from tests.fakes.snapshots import repo, shared, snapshot
@@ -52,10 +58,7 @@ def test_shared_validity_only_for_repositories_shared_with_this_account():
 
 
 def test_shared_totals_absent_when_the_shared_collector_has_no_data():
-    snap = snapshot()
-    data = dict(snap.data)
-    del data["shared"]
-    registry = registry_for(replace(snap, data=data))
+    registry = registry_for(snapshot(omit=(shared_collector.SPEC,)))
     assert registry.get_sample_value("swr_shared_repositories", {"direction": "self"}) is None
 
 
@@ -89,6 +92,7 @@ def test_an_interim_snapshot_of_the_first_poll_says_nothing_about_up_or_the_poll
 def test_max_series_caps_repositories_and_counts_what_was_left_out():
     repos = [repo(name=f"r{i}") for i in range(5)]  # 7 series each
     snap = snapshot(repositories=repos, shared_repos=(), max_series=1 + 7 * 2 + 3, filtered_series=4)
+    # 1 organization + 2 repositories of 7 series fit; the 2 quota series fit in the 3 left.
     registry = registry_for(snap)
     kept = [r.name for r in repos if registry.get_sample_value(
         "swr_repository_images", {"organization": "group", "repository": r.name}) is not None]
@@ -132,13 +136,10 @@ def test_exporter_collector_reports_api_calls_by_operation():
 
 
 def test_shares_and_tags_become_series_and_count_against_the_cap():
-    from exporter.polling.snapshot import Image, RepositoryShares, Share
-
     shares = (RepositoryShares("group", "busybox", (Share("partner", "read", True, 1.8e9),
                                                     Share("other", "read", False, None))),)
     images = (Image("group", "busybox", "v1", 5, 1.7e9), Image("group", "busybox", "v2", 6, None))
-    base = snapshot()
-    snap = replace(base, data={**base.data, "shares": shares, "tags": images})
+    snap = snapshot(extra={shares_collector.SPEC: shares, tags.SPEC: images})
     value = registry_for(snap).get_sample_value
     share = {**REPO, "shared_with": "partner"}
     assert value("swr_repository_shares", REPO) == 2
@@ -149,8 +150,10 @@ def test_shares_and_tags_become_series_and_count_against_the_cap():
     assert value("swr_image_size_bytes", {**REPO, "tag": "v2"}) == 6
     assert value("swr_image_updated_timestamp_seconds", {**REPO, "tag": "v2"}) is None
 
-    # 1 organization + 4 shared + 7 repository + 4 share series fit; the 3 image series do not.
-    capped = registry_for(replace(snap, max_series=16)).get_sample_value
+    # 1 organization + 7 repository + 4 shared + 4 share + 2 quota series fit; the 3 image series, which
+    # get the budget last, do not.
+    capped = registry_for(replace(snap, max_series=18)).get_sample_value
+    assert capped("swr_quota_used", {"quota": "namespace"}) == 1
     assert capped("swr_repository_shares", REPO) == 2
     assert capped("swr_image_size_bytes", {**REPO, "tag": "v1"}) is None
     assert capped("swr_exporter_series_dropped", {"reason": "cap"}) == 3

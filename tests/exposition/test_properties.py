@@ -14,15 +14,18 @@ from hypothesis import strategies as st
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.config.loader import Config, ConfigError, parse_config
+from exporter.collectors import fields, organizations, quotas, repositories, shared
+from exporter.config.errors import ConfigError
+from exporter.config.loader import Config, parse_config
 from exporter.config.secret import Secret
 from exporter.exposition.cache import render_snapshot
 from exporter.logs import LogfmtFormatter
-from exporter.polling import snapshot as model
 from exporter.simulator.account import Account
 from exporter.simulator.replies import ApiError as SimulatorRefusal
 from exporter.simulator.verify import Incoming, TokenStore, Verifier
-from exporter.swr.auth import AkSkAuth, canonical_query, canonical_uri
+from exporter.swr.credentials import AkSkAuth
+from exporter.swr.errors import InvalidResponse
+from exporter.swr.signing import canonical_query, canonical_uri
 from tests.fakes.snapshots import repo, snapshot
 
 JSON = st.recursive(
@@ -40,17 +43,17 @@ LABEL = st.text(min_size=1, max_size=40).filter(lambda s: "\x00" not in s)
 
 
 @given(ITEMS)
-def test_list_parsers_return_objects_or_raise_response_error(items):
+def test_list_parsers_return_objects_or_raise_invalid_response(items):
     parsers = [
-        lambda: model.parse_organizations("ListNamespaces", items),
-        lambda: model.parse_repository_list("ListReposDetails", items),
-        lambda: model.parse_shared_list("ListSharedReposDetails", "thirdparty", items),
-        lambda: model.parse_quotas("ListQuotas", items),
+        lambda: organizations.parse_organizations("ListNamespaces", items),
+        lambda: repositories.parse_repository_list("ListReposDetails", items),
+        lambda: shared.parse_shared_list("ListSharedReposDetails", "thirdparty", items),
+        lambda: quotas.parse_quotas("ListQuotas", items),
     ]
     for parse in parsers:
         try:
             parsed = parse()
-        except model.ResponseError as error:
+        except InvalidResponse as error:
             assert error.operation in str(error)
         else:
             assert len(parsed) == len(items)
@@ -59,8 +62,8 @@ def test_list_parsers_return_objects_or_raise_response_error(items):
 @given(st.one_of(JSON, st.dictionaries(st.sampled_from(FIELD_NAMES), JSON)))
 def test_the_brief_parser_returns_a_repository_or_raises_response_error(obj):
     try:
-        parsed = model.parse_repository_brief("ShowRepository", "group", obj)
-    except model.ResponseError:
+        parsed = repositories.parse_repository_brief("ShowRepository", "group", obj)
+    except InvalidResponse:
         return
     assert parsed.organization == "group" and parsed.name
 
@@ -70,7 +73,7 @@ def test_the_brief_parser_returns_a_repository_or_raises_response_error(obj):
 def test_timestamps_keep_their_fraction_of_a_second(when, micros):
     when = when.replace(microsecond=micros, tzinfo=UTC)
     text = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{micros:06d}Z"
-    assert abs(model.parse_timestamp(text) - when.timestamp()) < 1e-5
+    assert abs(fields.parse_timestamp(text) - when.timestamp()) < 1e-5
 
 
 SECRET = secrets.token_hex(12)

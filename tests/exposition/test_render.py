@@ -15,19 +15,16 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 from prometheus_client.samples import Exemplar, Timestamp
 from prometheus_client.utils import floatToGoString
 
+from exporter.collectors.organizations import Organization, Organizations
+from exporter.collectors.quotas import Quota
+from exporter.collectors.repositories import Repository
+from exporter.collectors.shared import SharedRepository
+from exporter.collectors.shares import RepositoryShares, Share
+from exporter.collectors.spec import Results
+from exporter.collectors.tags import Image
 from exporter.exposition.families import SnapshotCollector
 from exporter.exposition.render import format_value, render
-from exporter.polling.snapshot import (
-    CollectorStatus,
-    Image,
-    Organization,
-    Quota,
-    Repository,
-    RepositoryShares,
-    Share,
-    SharedRepository,
-    Snapshot,
-)
+from exporter.polling.snapshot import CollectorStatus, Snapshot
 
 FORMATS = pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 
@@ -67,8 +64,12 @@ def snapshots(unique: bool = False) -> st.SearchStrategy:
 
     share_lists = tuples(st.builds(Share, label_values, label_values, optional_flags, optional_numbers),
                          key("shared_with"), 3)
+    organizations = st.builds(
+        Organizations, tuples(st.builds(Organization, label_values, label_values), key("name")),
+        st.integers(0, 100),
+    )
     data = {
-        "organizations": tuples(st.builds(Organization, label_values, label_values), key("name")),
+        "organizations": organizations,
         "repositories": tuples(repositories, key("organization", "name")),
         "quotas": tuples(st.builds(Quota, label_values, optional_ints, optional_ints), key("key"), 3),
     }
@@ -84,11 +85,10 @@ def snapshots(unique: bool = False) -> st.SearchStrategy:
         started_at=st.floats(0, 2e9),
         duration_seconds=st.floats(0, 1e3),
         collectors=tuples(statuses, key("name"), 4),
-        data=st.fixed_dictionaries(data, optional=optional),
+        results=st.fixed_dictionaries(data, optional=optional).map(Results),
         polls_total=st.integers(0, 10**6),
         poll_failures_total=st.integers(0, 10**6),
         last_success=st.none() | st.floats(0, 2e9),
-        filtered_series=st.integers(0, 100),
         max_series=st.integers(0, 60),
     )
 

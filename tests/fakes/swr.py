@@ -1,11 +1,16 @@
-"""Fakes shared by the poller and sources tests: a scripted client and a settable clock."""
+"""Fakes shared by the poller and collector tests: a scripted client and a settable clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from exporter.config.loader import Target, parse_config
-from exporter.swr.client import ApiError
+from exporter.swr.errors import ApiError, InvalidResponse
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def target(**settings) -> Target:
@@ -38,31 +43,41 @@ class Clock:
 
 
 class FakeClient:
-    """Answers from plain data; an operation set in ``failures`` raises its ApiError instead."""
+    """Every call of ``SwrApi``, answered from plain data; an operation set in ``failures`` raises its
+    ApiError instead. ``invalid`` counts the malformed answers ``decode`` saw, as the real client does."""
 
-    def __init__(self, namespaces=("group",), repos=None, shared=None, quotas=None) -> None:
+    def __init__(self, namespaces=("group",), repos=None, shared=None, quotas=None, domains=None,
+                 tags=None, project_id: str | None = "0" * 32) -> None:
         self.namespaces = [{"name": n, "auth": 7} for n in namespaces]
         self.repos = repos if repos is not None else [repo_item("group", "busybox")]
         self.shared = shared or {"self": [], "thirdparty": []}
         self.quotas = quotas if quotas is not None else [{"quota_key": "namespace", "quota_limit": 15,
                                                           "used": 1, "unit": ""}]
+        self.domains: dict[tuple[str, str], list[dict]] = domains or {}
+        self.tags: dict[tuple[str, str], list[dict]] = tags or {}
+        self._project_id = project_id
         self.failures: dict[str, ApiError] = {}
         self.calls: list[tuple] = []
+        self.invalid: list[str] = []
+
+    @property
+    def project_id(self) -> str | None:
+        return self._project_id
 
     def _call(self, operation: str, *args):
         self.calls.append((operation, *args))
         if operation in self.failures:
             raise self.failures[operation]
 
-    def list_namespaces(self):
+    def list_namespaces(self) -> list[dict[str, Any]]:
         self._call("ListNamespaces")
         return self.namespaces
 
-    def list_repos(self, namespace=None):
+    def list_repos(self, namespace: str | None = None) -> list[dict[str, Any]]:
         self._call("ListReposDetails", namespace)
         return [r for r in self.repos if namespace is None or r["namespace"] == namespace]
 
-    def show_repository(self, namespace, repository):
+    def show_repository(self, namespace: str, repository: str) -> dict[str, Any]:
         self._call("ShowRepository", namespace, repository)
         for r in self.repos:
             if (r["namespace"], r["name"]) == (namespace, repository):
@@ -70,22 +85,37 @@ class FakeClient:
                 return {**brief, "created": r["created_at"], "updated": r["updated_at"]}
         raise ApiError("ShowRepository", "not_found", status=404, error_code="SVCSTG.SWR.4040002")
 
-    def list_shared_repos(self, center):
+    def list_shared_repos(self, center: str) -> list[dict[str, Any]]:
         self._call("ListSharedReposDetails", center)
         return self.shared[center]
 
-    def list_quotas(self, project_id):
+    def list_quotas(self, project_id: str) -> list[dict[str, Any]]:
         self._call("ListQuotas", project_id)
         return self.quotas
 
-    def map(self, fn, items):
-        results = []
+    def list_repo_domains(self, namespace: str, repository: str) -> list[dict[str, Any]]:
+        self._call("ListRepoDomains", namespace, repository)
+        return self.domains.get((namespace, repository), [])
+
+    def list_repository_tags(self, namespace: str, repository: str) -> list[dict[str, Any]]:
+        self._call("ListRepositoryTags", namespace, repository)
+        return self.tags.get((namespace, repository), [])
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R | ApiError]:
+        results: list[R | ApiError] = []
         for item in items:
             try:
                 results.append(fn(item))
             except ApiError as error:
                 results.append(error)
         return results
+
+    def decode(self, operation: str, parse: Callable[[], T]) -> T:
+        try:
+            return parse()
+        except InvalidResponse:
+            self.invalid.append(operation)
+            raise
 
 
 def throttled(operation: str) -> ApiError:

@@ -1,5 +1,6 @@
 import threading
 
+from exporter.collectors import organizations, quotas, repositories, shared, shares, tags
 from exporter.polling.poller import Poller
 from tests.fakes.swr import Clock, FakeClient, repo_item, target, throttled
 
@@ -14,7 +15,7 @@ def test_a_full_poll_fills_every_collector_and_counts_it():
     snap = poller_for(client).poll_once()
     assert [s.name for s in snap.collectors] == ["organizations", "repositories", "shared", "quotas"]
     assert snap.up
-    assert [r.name for r in snap.repositories] == ["busybox"]
+    assert [r.name for r in snap.get(repositories.SPEC)] == ["busybox"]
     assert snap.polls_total == 1 and snap.poll_failures_total == 0
     assert snap.last_success is not None
 
@@ -33,13 +34,13 @@ def test_a_filter_lists_only_matching_organizations_and_counts_the_rest():
     snap = poller_for(client, organizations={"include": ["^team-"]}).poll_once()
     listed = sorted(c[1] for c in client.calls if c[0] == "ListReposDetails")
     assert listed == ["team-a", "team-b"]
-    assert [r.organization for r in snap.repositories] == ["team-a"]
-    assert snap.filtered_series == 1
+    assert [r.organization for r in snap.get(repositories.SPEC)] == ["team-a"]
+    assert snap.get(organizations.SPEC).left_out == 1
 
 
 def test_duplicates_from_shifting_pages_are_kept_once():
     client = FakeClient(repos=[repo_item("group", "a"), repo_item("group", "a"), repo_item("group", "b")])
-    assert [r.name for r in poller_for(client).poll_once().repositories] == ["a", "b"]
+    assert [r.name for r in poller_for(client).poll_once().get(repositories.SPEC)] == ["a", "b"]
 
 
 def test_explicit_repositories_use_the_brief_info_endpoint():
@@ -48,7 +49,7 @@ def test_explicit_repositories_use_the_brief_info_endpoint():
     snap = poller_for(client, repositories=refs).poll_once()
     assert ("ShowRepository", "group", "library/nginx") in client.calls
     assert not [c for c in client.calls if c[0] == "ListReposDetails"]
-    assert [r.name for r in snap.repositories] == ["library/nginx"]
+    assert [r.name for r in snap.get(repositories.SPEC)] == ["library/nginx"]
 
 
 def test_a_missing_configured_repository_fails_the_collector_but_not_the_others():
@@ -59,7 +60,7 @@ def test_a_missing_configured_repository_fails_the_collector_but_not_the_others(
     assert not status.success
     assert "1 of 2 configured repositories failed; first group/gone" in status.error
     assert "SVCSTG.SWR.4040002" in status.error
-    assert [r.name for r in snap.repositories] == ["busybox"]
+    assert [r.name for r in snap.get(repositories.SPEC)] == ["busybox"]
     assert snap.status("shared").success
 
 
@@ -74,18 +75,18 @@ def test_failed_shared_collector_keeps_last_data_until_max_staleness():
     snap = poller.poll_once()
     status = snap.status("shared")
     assert not status.success and status.stale
-    assert [s.name for s in snap.shared] == ["shared-one"]
+    assert [s.name for s in snap.get(shared.SPEC)] == ["shared-one"]
     assert snap.up is False
     assert snap.status("repositories").success
 
     clock.now += 120  # 360 s after the last good data: past max_staleness
     snap = poller.poll_once()
-    assert "shared" not in snap.data
+    assert not snap.results.has(shared.SPEC)
     assert snap.status("shared").last_success is None
 
     del client.failures["ListSharedReposDetails"]
     snap = poller.poll_once()
-    assert snap.status("shared").success and [s.name for s in snap.shared] == ["shared-one"]
+    assert snap.status("shared").success and [s.name for s in snap.get(shared.SPEC)] == ["shared-one"]
     assert snap.poll_failures_total == 2 and snap.polls_total == 4
 
 
@@ -98,7 +99,7 @@ def test_organization_failure_fails_a_filtered_repository_listing_too():
 
 
 def test_an_organization_deleted_between_list_and_detail_is_skipped():
-    from exporter.swr.client import ApiError
+    from exporter.swr.errors import ApiError
 
     class Vanishing(FakeClient):
         def list_repos(self, namespace=None):
@@ -109,7 +110,7 @@ def test_an_organization_deleted_between_list_and_detail_is_skipped():
     client = Vanishing(namespaces=("group", "gone"))
     snap = poller_for(client, organizations={"exclude": ["^zzz"]}).poll_once()
     assert snap.status("repositories").success
-    assert [r.name for r in snap.repositories] == ["busybox"]
+    assert [r.name for r in snap.get(repositories.SPEC)] == ["busybox"]
 
 
 def test_account_wide_collectors_run_on_shard_zero_only():
@@ -140,15 +141,13 @@ def test_run_polls_until_stopped_and_marks_the_first_poll():
     assert poller.snapshot is not None
 
 
-def test_a_wrongly_typed_answer_is_counted_as_an_invalid_response():
-    from exporter.exposition.telemetry import Telemetry
-
-    telemetry = Telemetry()
+def test_a_wrongly_typed_answer_fails_its_collector_and_is_decoded_through_the_client_once():
+    # The client's decode() is the one place that counts invalid_response (tests/swr test it counts).
     client = FakeClient(repos=[repo_item("group", "busybox", size="12")])
-    clock = Clock()
-    snap = Poller(target(), client, clock=clock, monotonic=clock, observer=telemetry).poll_once()
+    snap = poller_for(client).poll_once()
     assert "field 'size': expected an integer" in snap.status("repositories").error
-    assert telemetry.state().errors == {("ListReposDetails", "invalid_response"): 1}
+    assert client.invalid == ["ListReposDetails"]
+    assert snap.status("shared").success
 
 
 def test_slow_collectors_run_at_their_own_interval_and_keep_their_data_between_runs():
@@ -159,7 +158,7 @@ def test_slow_collectors_run_at_their_own_interval_and_keep_their_data_between_r
     clock.now += 60
     snap = poller.poll_once()
     assert [c for c in client.calls if c[0] == "ListQuotas"] == [("ListQuotas", "0" * 32)]
-    assert snap.status("quotas").success and [q.key for q in snap.quotas] == ["namespace"]
+    assert snap.status("quotas").success and [q.key for q in snap.get(quotas.SPEC)] == ["namespace"]
     clock.now += 540
     poller.poll_once()
     assert len([c for c in client.calls if c[0] == "ListQuotas"]) == 2
@@ -177,16 +176,10 @@ def test_a_failed_slow_collector_is_retried_at_the_next_poll():
 
 
 def shares_client():
-    client = FakeClient(shared={"self": [repo_item("group", "busybox")], "thirdparty": []})
-    client.domains = {
-        ("group", "busybox"): [
-            {"access_domain": "partner", "permit": "read", "deadline": "forever", "status": True}
-        ]
-    }
-    client.list_repo_domains = lambda ns, repo: (
-        client.calls.append(("ListRepoDomains", ns, repo)) or client.domains[ns, repo]
-    )
-    return client
+    domains = {("group", "busybox"): [
+        {"access_domain": "partner", "permit": "read", "deadline": "forever", "status": True}
+    ]}
+    return FakeClient(shared={"self": [repo_item("group", "busybox")], "thirdparty": []}, domains=domains)
 
 
 def test_shares_reuse_the_shared_collectors_list_of_this_poll():
@@ -196,7 +189,7 @@ def test_shares_reuse_the_shared_collectors_list_of_this_poll():
         ("ListSharedReposDetails", "self"),
         ("ListSharedReposDetails", "thirdparty"),
     ]
-    [entry] = snap.shares
+    [entry] = snap.get(shares.SPEC)
     assert (entry.repository, entry.shares[0].shared_with, entry.shares[0].expiry) == (
         "busybox",
         "partner",
@@ -208,7 +201,7 @@ def test_shares_list_what_is_shared_themselves_when_the_shared_collector_is_off(
     client = shares_client()
     snap = poller_for(client, collectors={"shares": True, "shared": False}).poll_once()
     assert ("ListSharedReposDetails", "self") in client.calls
-    assert snap.status("shares").success and len(snap.shares) == 1
+    assert snap.status("shares").success and len(snap.get(shares.SPEC)) == 1
 
 
 def test_tags_fail_clearly_without_a_repository_list():
@@ -218,14 +211,12 @@ def test_tags_fail_clearly_without_a_repository_list():
 
 
 def test_a_tag_repeated_across_pages_becomes_one_image():
-    class RepeatedTag(FakeClient):
-        def list_repository_tags(self, namespace, repository):
-            return [{"Tag": "v1", "size": 1, "updated": "2024-01-01T00:00:00Z"},
-                    {"Tag": "v2", "size": 2, "updated": "2024-01-02T00:00:00Z"},
-                    {"Tag": "v1", "size": 1, "updated": "2024-01-01T00:00:00Z"}]
-
-    snap = poller_for(RepeatedTag(), collectors={"tags": True}).poll_once()
-    assert [(image.tag, image.size_bytes) for image in snap.images] == [("v1", 1), ("v2", 2)]
+    repeated = [{"Tag": "v1", "size": 1, "updated": "2024-01-01T00:00:00Z"},
+                {"Tag": "v2", "size": 2, "updated": "2024-01-02T00:00:00Z"},
+                {"Tag": "v1", "size": 1, "updated": "2024-01-01T00:00:00Z"}]
+    client = FakeClient(tags={("group", "busybox"): repeated})
+    snap = poller_for(client, collectors={"tags": True}).poll_once()
+    assert [(image.tag, image.size_bytes) for image in snap.get(tags.SPEC)] == [("v1", 1), ("v2", 2)]
 
 
 def test_repositories_are_served_while_a_slow_tags_collector_still_runs():
@@ -245,7 +236,7 @@ def test_repositories_are_served_while_a_slow_tags_collector_still_runs():
                 break
             threading.Event().wait(0.01)
         interim = poller.snapshot
-        assert [r.name for r in interim.repositories] == ["busybox"]
+        assert [r.name for r in interim.get(repositories.SPEC)] == ["busybox"]
         assert interim.status("tags") is None and interim.polls_total == 0
         # No poll has finished: nothing to say about up or the poll's duration yet.
         assert interim.pending == ("tags",) and interim.up is None and interim.duration_seconds is None
@@ -253,7 +244,7 @@ def test_repositories_are_served_while_a_slow_tags_collector_still_runs():
         release.set()
         thread.join(5)
     final = poller.snapshot
-    assert final.status("tags").success and len(final.images) == 1 and final.polls_total == 1
+    assert final.status("tags").success and len(final.get(tags.SPEC)) == 1 and final.polls_total == 1
     assert final.pending == () and final.up is True and final.duration_seconds is not None
 
 

@@ -1,0 +1,188 @@
+"""Collector ``repositories``: size, images, downloads, visibility and times of every watched repository.
+
+``GET /v2/manage/repos`` (ListReposDetails, offset paging): one account-wide listing when nothing narrows
+the set (fewest calls), one per watched organization otherwise. With an explicit ``repositories:`` list,
+the brief-info endpoint of each (ShowRepository, seed 000) instead::
+
+    # HELP swr_repository_size_bytes Total size of the repository's images in bytes. Refreshed ...
+    # TYPE swr_repository_size_bytes gauge
+    swr_repository_size_bytes{organization="group",repository="busybox"} 2099575.0
+
+Key names follow swr-api.md section 2: the lists say ``created_at``/``updated_at``, the brief-info
+endpoint ``created``/``updated``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from prometheus_client.core import Metric
+
+from exporter import metrics
+from exporter.collectors import organizations
+from exporter.collectors.fields import Item, series
+from exporter.collectors.spec import CollectorSpec, FetchContext, PartialFailure, Unavailable
+from exporter.config.model import RepositoryRef
+from exporter.swr.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+LIST = "ListReposDetails"
+BRIEF = "ShowRepository"
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    organization: str
+    name: str
+    category: str
+    size_bytes: int | None
+    images: int | None
+    downloads: int | None
+    public: bool | None
+    created: float | None
+    updated: float | None
+
+    def values(self) -> tuple[float | None, ...]:
+        """In the order of ``VALUED``."""
+        public = metrics.flag(self.public)
+        return (self.size_bytes, self.images, self.downloads, public, self.created, self.updated)
+
+
+VALUED = (
+    metrics.REPOSITORY_SIZE,
+    metrics.REPOSITORY_IMAGES,
+    metrics.REPOSITORY_DOWNLOADS,
+    metrics.REPOSITORY_PUBLIC,
+    metrics.REPOSITORY_CREATED,
+    metrics.REPOSITORY_UPDATED,
+)
+
+
+def _repository(item: Item, organization: str, created_key: str, updated_key: str) -> Repository:
+    return Repository(
+        organization=organization,
+        name=item.name("name"),
+        category=item.text("category") or "",
+        size_bytes=item.integer("size"),
+        images=item.integer("num_images"),
+        downloads=item.integer("num_download"),
+        public=item.boolean("is_public"),
+        created=item.timestamp(created_key),
+        updated=item.timestamp(updated_key),
+    )
+
+
+def parse_repository_list(operation: str, items: Sequence[object]) -> list[Repository]:
+    """Elements of ``GET /v2/manage/repos`` (ShowReposResp)."""
+    result = []
+    for index, obj in enumerate(items):
+        item = Item(operation, f"item {index}", obj)
+        result.append(_repository(item, item.name("namespace"), "created_at", "updated_at"))
+    return result
+
+
+def parse_repository_brief(operation: str, organization: str, obj: object) -> Repository:
+    """The brief-info object of ``GET /v2/manage/namespaces/{ns}/repos/{repo}`` (seed 000), which says
+    ``created``/``updated`` where the lists say ``created_at``/``updated_at``."""
+    return _repository(Item(operation, "response", obj), organization, "created", "updated")
+
+
+def unique_sorted(repos: Iterable[Repository]) -> tuple[Repository, ...]:
+    """Offset paging over a changing list can repeat an item at a page boundary; keep one of each."""
+    seen: dict[tuple[str, str], Repository] = {}
+    for repo in repos:
+        seen.setdefault((repo.organization, repo.name), repo)
+    return tuple(seen[key] for key in sorted(seen))
+
+
+def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
+    if ctx.polling.repositories:
+        return _briefs_with_carry_over(ctx, *_briefs(ctx))
+    client = ctx.client
+    if not ctx.polling.narrowed:
+        items = client.list_repos()
+        return unique_sorted(client.decode(LIST, lambda: parse_repository_list(LIST, items)))
+    orgs = ctx.earlier.get(organizations.SPEC)
+    if orgs is None:
+        raise Unavailable("the organization list is unavailable, so the filtered listing cannot run")
+    pages = client.map(lambda org: client.list_repos(namespace=org.name), orgs.watched)
+    repos: list[Repository] = []
+    for org, page in zip(orgs.watched, pages, strict=True):
+        if isinstance(page, ApiError):
+            if page.reason != "not_found":
+                raise page
+            log.info("organization %s disappeared between listing and detail calls", org.name)
+            continue
+        repos.extend(client.decode(LIST, partial(parse_repository_list, LIST, page)))
+    return unique_sorted(repos)
+
+
+def _briefs(ctx: FetchContext) -> tuple[list[Repository], list[tuple[RepositoryRef, ApiError]]]:
+    """The brief-info endpoint for each configured repository, in parallel; each fails on its own."""
+    client = ctx.client
+    refs = [ref for ref in ctx.polling.repositories if ctx.polling.watches(ref.organization)]
+
+    def one(ref: RepositoryRef) -> Repository:
+        answer = client.show_repository(ref.organization, ref.name)
+        return client.decode(BRIEF, lambda: parse_repository_brief(BRIEF, ref.organization, answer))
+
+    repos, failures = [], []
+    for ref, result in zip(refs, client.map(one, refs), strict=True):
+        if isinstance(result, ApiError):
+            failures.append((ref, result))
+        else:
+            repos.append(result)
+    return repos, failures
+
+
+def _briefs_with_carry_over(
+    ctx: FetchContext, repos: list[Repository], failures: list[tuple[RepositoryRef, ApiError]]
+) -> tuple[Repository, ...]:
+    """A configured repository that fails keeps its last good record until max_staleness, so one
+    missing repository does not hide the others."""
+    now = ctx.clock()
+    good: dict[tuple[str, str], tuple[Repository, float]] = ctx.store.setdefault("briefs", {})
+    for repo in repos:
+        good[repo.organization, repo.name] = (repo, now)
+    kept = list(repos)
+    for ref, _ in failures:
+        earlier = good.get((ref.organization, ref.name))
+        if earlier is not None and now - earlier[1] <= ctx.polling.max_staleness:
+            kept.append(earlier[0])
+    result = unique_sorted(kept)
+    if failures:
+        first_ref, first_error = failures[0]
+        raise PartialFailure(
+            f"{len(failures)} of {len(failures) + len(repos)} configured repositories failed; "
+            f"first {first_ref.organization}/{first_ref.name}: {first_error}",
+            result,
+        )
+    return result
+
+
+def families(_: tuple[Repository, ...], kept: Sequence[Repository]) -> Iterator[Metric]:
+    info = metrics.REPOSITORY_INFO.gauge()
+    valued = [spec.counter() if spec.type == "counter" else spec.gauge() for spec in VALUED]
+    for repo in kept:
+        labels = (repo.organization, repo.name)
+        info.add_metric([*labels, repo.category], 1.0)
+        for family, value in zip(valued, repo.values(), strict=True):
+            metrics.add(family, labels, value)
+    yield info
+    yield from valued
+
+
+SPEC: CollectorSpec[tuple[Repository, ...], Repository] = CollectorSpec(
+    name="repositories",
+    phase=1,
+    scope="organization",
+    description="size, images, downloads, visibility and times of every watched repository",
+    fetch=fetch,
+    families=families,
+    records=lambda repos: repos,
+    cost=lambda repo: series(repo.values()),
+)
