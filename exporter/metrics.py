@@ -149,6 +149,25 @@ IMAGE_UPDATED = MetricSpec(
 )
 QUOTA_LIMIT = MetricSpec("swr_quota_limit", "gauge", "SWR quota limit of the account." + CACHED, ("quota",))
 QUOTA_USED = MetricSpec("swr_quota_used", "gauge", "SWR quota used by the account." + CACHED, ("quota",))
+ACCOUNT_ORGANIZATIONS = MetricSpec(
+    "swr_account_organizations", "gauge",
+    "Organizations in the account, as SWR's overview counts them, whatever the filter." + CACHED,
+)
+ACCOUNT_REPOSITORIES = MetricSpec(
+    "swr_account_repositories", "gauge",
+    "Repositories in the account, as SWR's overview counts them, whatever the filter." + CACHED,
+)
+ACCOUNT_IMAGES = MetricSpec(
+    "swr_account_images", "gauge", "Images in the account, as SWR's overview counts them." + CACHED,
+)
+ACCOUNT_STORAGE = MetricSpec(
+    "swr_account_storage_bytes", "gauge", "Storage the account uses in SWR, in bytes (overview store_space)."
+    + CACHED,
+)
+ACCOUNT_DOWNLOAD_TRAFFIC = MetricSpec(
+    "swr_account_download_traffic_bytes", "gauge",
+    "Download traffic of the account, in bytes, as SWR's overview reports it (downflow_size)." + CACHED,
+)
 
 UP = MetricSpec("swr_up", "gauge", "1 if the last poll of the SWR API fully succeeded, else 0.")
 BUILD_INFO = MetricSpec(

@@ -72,6 +72,18 @@ class Item:
             raise self._fail(key, "an integer", value)
         return value
 
+    def number(self, key: str) -> float | None:
+        """An integer or a float: SWR sends sizes as either."""
+        value = self.obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._fail(key, "a number", value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float: the API's mistake, not a crash of ours
+            raise self._fail(key, "a number a float can hold", value) from None
+
     def boolean(self, key: str) -> bool | None:
         value = self.obj.get(key)
         if value is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.collectors import organizations, quotas, repositories, shared, shares, tags
+from exporter.collectors import organizations, overview, quotas, repositories, shared, shares, tags
 from exporter.collectors.spec import CollectorSpec, FetchContext, PartialFailure, Results, Unavailable
 from exporter.config.model import Polling
 
@@ -25,6 +25,7 @@ REGISTRY: tuple[CollectorSpec[Any, Any], ...] = (
     shares.SPEC,
     tags.SPEC,
     quotas.SPEC,
+    overview.SPEC,
 )
 
 

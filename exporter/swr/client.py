@@ -67,6 +67,10 @@ class SwrClient:
         reply = self._get("ListQuotas", f"/v2/manage/projects/{quote(project_id, safe='')}/quotas")
         return self.decode(reply.operation, lambda: _member_list(reply, "quotas"))
 
+    def show_domain_overview(self) -> Item:
+        reply = self._get("ShowDomainOverview", "/v2/manage/overview")
+        return self.decode(reply.operation, lambda: _object(reply))
+
     def list_repository_tags(self, namespace: str, repository: str) -> list[Item]:
         return self._paged("ListRepositoryTags", _repo_path(namespace, "repos", repository) + "/tags", [])
 

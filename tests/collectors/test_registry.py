@@ -110,8 +110,10 @@ def test_each_collector_docstring_shows_lines_it_really_writes(spec: CollectorSp
             name, kind = line[7:].split(" ")
             assert catalogue[name].type == kind, line
         else:
-            name, labels = re.fullmatch(r"(\w+)\{(.*)\} \S+", line).groups()  # type: ignore[union-attr]
-            assert tuple(re.findall(r'(\w+)="', labels)) == catalogue[name].labels, line
+            match = re.fullmatch(r"(\w+)(?:\{(.*)\})? \S+", line)
+            assert match is not None, line
+            name, labels = match.groups()
+            assert tuple(re.findall(r'(\w+)="', labels or "")) == catalogue[name].labels, line
 
 
 def test_a_collector_added_to_a_registry_is_polled_exported_and_budgeted_with_no_other_change() -> None:

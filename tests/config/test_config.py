@@ -238,7 +238,7 @@ def test_full_example_of_the_design_loads_every_key() -> None:
     assert (polling.max_concurrency, polling.rate_limit, polling.retries) == (4, 10.0, 3)
     assert [p.pattern for p in polling.organizations.include] == ["^team-"]
     assert polling.organizations.exclude == ()
-    assert registry.enabled(polling) == ("organizations", "repositories", "shared", "quotas")
+    assert registry.enabled(polling) == ("organizations", "repositories", "shared", "quotas", "overview")
     assert (polling.max_series, polling.shard, polling.tls) == (200000, Shard(0, 1), TLSConfig())
 
 
@@ -249,7 +249,9 @@ def test_targets_merge_top_level_polling_defaults_with_their_overrides() -> None
     assert north.polling.poll_interval == 60.0
     assert north.polling.max_staleness == 180.0
     assert north.polling.max_concurrency == 8
-    assert registry.enabled(north.polling) == ("organizations", "repositories", "shared", "shares", "quotas")
+    assert registry.enabled(north.polling) == (
+        "organizations", "repositories", "shared", "shares", "quotas", "overview"
+    )
     assert north.polling.organizations.matches("team-a")
     # Its switches merge with the top level's; as shard 2 of 4 it leaves the account-wide ones to shard 0.
     assert dict(southeast.polling.collectors.switches) == {"shares": True, "tags": True}
@@ -405,8 +407,8 @@ def test_organization_filter_uses_search_and_exclude_wins() -> None:
 
 
 def test_enabled_collectors_are_the_registry_defaults_overridden_by_the_switches_in_registry_order() -> None:
-    assert registry.enabled(Polling()) == ("organizations", "repositories", "shared", "quotas")
-    switched = Polling(collectors=Collectors((("repositories", False), ("tags", True))))
+    assert registry.enabled(Polling()) == ("organizations", "repositories", "shared", "quotas", "overview")
+    switched = Polling(collectors=Collectors((("repositories", False), ("tags", True), ("overview", False))))
     assert registry.enabled(switched) == ("organizations", "shared", "tags", "quotas")
     # Account-wide collectors belong to shard 0 alone; discovery runs on every shard.
     other_shard = Polling(shard=Shard(index=1, total=2))

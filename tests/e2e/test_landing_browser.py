@@ -80,7 +80,8 @@ def test_the_page_shows_version_target_and_each_collectors_result(landing):
     assert "Target default" in text
     assert re.search(r"Last poll \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+s ago\)", text)
     rows = dict(re.findall(r"<tr><td>(\w+)</td><td><span class=\"?(ok|fail)\"?>", dom))
-    assert rows == {"organizations": "ok", "repositories": "ok", "shared": "ok", "quotas": "fail"}
+    assert rows == {"organizations": "ok", "repositories": "ok", "shared": "ok", "quotas": "fail",
+                    "overview": "ok"}
     assert "ListQuotas" in text
 
 

@@ -105,9 +105,9 @@ def test_tags_beyond_max_series_are_left_out_and_counted():
         sample_lines(text, "swr_image_updated_timestamp_seconds{")
     )
     # Image series get the budget last: 1 organization + 7 repository + 6 quota (3 quotas, limit and
-    # used) series leave 26 of the 100 image series.
-    assert kept == 26
-    assert value(text, "swr_exporter_series_dropped", {"reason": "cap"}) == 74
+    # used) + 5 overview series leave 21, room for 10 images of 2 series each: 20 of the 100.
+    assert kept == 20
+    assert value(text, "swr_exporter_series_dropped", {"reason": "cap"}) == 80
 
 
 def test_quotas_come_from_the_project_of_the_credentials():

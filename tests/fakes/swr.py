@@ -47,7 +47,7 @@ class FakeClient:
     ApiError instead. ``invalid`` counts the malformed answers ``decode`` saw, as the real client does."""
 
     def __init__(self, namespaces=("group",), repos=None, shared=None, quotas=None, domains=None,
-                 tags=None, project_id: str | None = "0" * 32) -> None:
+                 tags=None, overview=None, project_id: str | None = "0" * 32) -> None:
         self.namespaces = [{"name": n, "auth": 7} for n in namespaces]
         self.repos = repos if repos is not None else [repo_item("group", "busybox")]
         self.shared = shared or {"self": [], "thirdparty": []}
@@ -55,6 +55,9 @@ class FakeClient:
                                                           "used": 1, "unit": ""}]
         self.domains: dict[tuple[str, str], list[dict]] = domains or {}
         self.tags: dict[tuple[str, str], list[dict]] = tags or {}
+        self.overview = overview if overview is not None else {
+            "domain_id": "d", "domain_name": "acme", "namspace_num": 1, "repo_num": 1, "image_num": 1,
+            "store_space": 10.0, "downflow_size": 20.0}
         self._project_id = project_id
         self.failures: dict[str, ApiError] = {}
         self.calls: list[tuple] = []
@@ -100,6 +103,10 @@ class FakeClient:
     def list_repository_tags(self, namespace: str, repository: str) -> list[dict[str, Any]]:
         self._call("ListRepositoryTags", namespace, repository)
         return self.tags.get((namespace, repository), [])
+
+    def show_domain_overview(self) -> dict[str, Any]:
+        self._call("ShowDomainOverview")
+        return self.overview
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R | ApiError]:
         results: list[R | ApiError] = []

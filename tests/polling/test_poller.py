@@ -13,7 +13,9 @@ def poller_for(client, clock=None, **settings) -> Poller:
 def test_a_full_poll_fills_every_collector_and_counts_it():
     client = FakeClient()
     snap = poller_for(client).poll_once()
-    assert [s.name for s in snap.collectors] == ["organizations", "repositories", "shared", "quotas"]
+    assert [s.name for s in snap.collectors] == [
+        "organizations", "repositories", "shared", "quotas", "overview"
+    ]
     assert snap.up
     assert [r.name for r in snap.get(repositories.SPEC)] == ["busybox"]
     assert snap.polls_total == 1 and snap.poll_failures_total == 0

@@ -103,6 +103,15 @@ def test_endpoint_with_trailing_slash_gives_the_same_url(requests_mock):
         f"{ENDPOINT}/v2/manage/projects/0123456789abcdef0123456789abcdef/quotas")
 
 
+def test_the_overview_is_one_signed_get_of_an_object(requests_mock):
+    requests_mock.get(ANY, json={"namspace_num": 1, "repo_num": 2})
+    h = make_client()
+
+    assert h.client.show_domain_overview() == {"namspace_num": 1, "repo_num": 2}
+    assert requests_mock.last_request.url == f"{ENDPOINT}/v2/manage/overview"
+    assert h.auth.calls[0].path == "/v2/manage/overview"
+
+
 def test_null_body_of_a_list_endpoint_is_an_empty_list(requests_mock):
     requests_mock.get(ANY, text="null")
     h = make_client()
@@ -130,6 +139,7 @@ def test_null_namespaces_member_is_an_empty_list(requests_mock):
         ("ListReposDetails", lambda c: c.list_repos(), '[{"name": "busy'),
         ("ShowRepository", lambda c: c.show_repository("group", "busybox"), '[{"name": "busybox"}]'),
         ("ListQuotas", lambda c: c.list_quotas("p"), '{"quotas": "none"}'),
+        ("ShowDomainOverview", lambda c: c.show_domain_overview(), '[{"repo_num": 1}]'),
         ("ListRepoDomains", lambda c: c.list_repo_domains("group", "busybox"), '{"access_domain": "x"}'),
         ("ListRepositoryTags", lambda c: c.list_repository_tags("group", "busybox"), ""),
     ],
