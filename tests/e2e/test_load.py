@@ -1,7 +1,7 @@
 """Under load and bad weather: many scrapers, polls running with faults, a long series of polls.
 
 No wall-clock asserts: every scrape must succeed, and the process must end as it began (threads, open
-files, memory). Throughput is measured by benchmarks/soak.py and reported in the README.
+files, memory). Throughput is measured by benchmarks/soak.py and reported in docs/performance.md.
 """
 
 from __future__ import annotations
