@@ -8,6 +8,7 @@ knows a collector by name. A collector's result is stored under its spec and rea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar, cast
@@ -67,7 +68,7 @@ class FetchContext:
     client: SwrApi
     polling: Polling
     earlier: Results = field(default_factory=Results)
-    clock: Callable[[], float] = field(default=lambda: 0.0)
+    clock: Callable[[], float] = time.time
     store: dict[Any, Any] = field(default_factory=dict)
 
 
