@@ -35,6 +35,9 @@ class Outcome:
 Processor = Callable[[Incoming], Outcome]
 
 
+CONNECTION_THREAD = "swr-simulator-connection"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -46,6 +49,12 @@ class _Server(ThreadingHTTPServer):
         self.tls = tls
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        # A keep-alive client holds one such thread per open connection; tests that count the
+        # exporter's own threads tell these apart by their name.
+        threading.current_thread().name = CONNECTION_THREAD
+        super().process_request_thread(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
