@@ -4,12 +4,14 @@ Huawei's own SDK works against it unchanged; see DESIGN.md section 6.
 """
 
 from exporter.simulator.account import Account
+from exporter.simulator.behaviour import Behaviour
 from exporter.simulator.data import Dataset, Organization, Repository, Share, SharedRepository, Tag
-from exporter.simulator.faults import FaultRule
+from exporter.simulator.faults import FaultRule, throttle_rule
 from exporter.simulator.simulator import RequestRecord, Simulator
 
 __all__ = [
     "Account",
+    "Behaviour",
     "Dataset",
     "FaultRule",
     "Organization",
@@ -19,4 +21,5 @@ __all__ = [
     "SharedRepository",
     "Simulator",
     "Tag",
+    "throttle_rule",
 ]

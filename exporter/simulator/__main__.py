@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from exporter.simulator.account import DEFAULT_REGION, Account
+from exporter.simulator.behaviour import DOCUMENTED, ERROR_BODIES, Behaviour
 from exporter.simulator.data import Dataset
 from exporter.simulator.faults import FaultRule
 from exporter.simulator.simulator import Simulator
@@ -41,10 +42,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-evolve", dest="evolve", action="store_false",
                         help="keep downloads and image counts still")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    documented = parser.add_argument_group("documented SWR behaviours (the defaults are Huawei's)")
+    documented.add_argument("--exact-namespace-filter", dest="fuzzy_namespace", action="store_false",
+                            help="match the repository list's namespace filter exactly, not as a substring")
+    documented.add_argument("--error-body", choices=ERROR_BODIES, default=DOCUMENTED.error_body,
+                            help="SWR's own errors as a bare array (documented) or as one object")
+    documented.add_argument("--access-domains-cap", type=int, default=DOCUMENTED.access_domains_cap or 0,
+                            metavar="N", help="answer at most N access-domains entries; 0: no cap")
+    documented.add_argument("--page-size-cap", type=int, default=0, metavar="N",
+                            help="answer at most N items per list page whatever the limit; 0: no cap")
     args = parser.parse_args(argv)
     if not 0.0 <= args.fault_rate <= 1.0:
         parser.error("--fault-rate must be between 0 and 1")
+    if args.access_domains_cap < 0 or args.page_size_cap < 0:
+        parser.error("--access-domains-cap and --page-size-cap must be 0 or more")
     return args
+
+
+def behaviour(args: argparse.Namespace) -> Behaviour:
+    return Behaviour(fuzzy_namespace=args.fuzzy_namespace, error_body=args.error_body,
+                     access_domains_cap=args.access_domains_cap or None,
+                     page_size_cap=args.page_size_cap or None)
 
 
 def build(args: argparse.Namespace) -> Simulator:
@@ -52,7 +70,7 @@ def build(args: argparse.Namespace) -> Simulator:
                                repositories=args.repositories, tags_per_repository=args.tags_per_repository,
                                shared_with_me=args.shared_with_me, start=time.time())
     simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
-                          latency=args.latency)
+                          latency=args.latency, behaviour=behaviour(args))
     if args.fault_rate > 0:
         share = args.fault_rate / len(_RANDOM_FAULTS)
         for fault in _RANDOM_FAULTS:

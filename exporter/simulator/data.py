@@ -124,6 +124,8 @@ class Dataset:
     def generate(cls, seed: int = 0, organizations: int = 5, repositories: int = 60,
                  tags_per_repository: int = 3, shared_with_me: int = 4,
                  start: float = DEFAULT_START) -> Dataset:
+        """Seeded data; with three or more organizations the last is visible only (listed only with
+        ``filter=mode::visible``) and holds three of the repositories."""
         from exporter.simulator.generate import populate
 
         dataset = cls(start=start)
@@ -255,14 +257,20 @@ class Dataset:
 
     def add_share(self, namespace: str, repo: str, access_domain: str,
                   deadline: str | float = "forever", permit: str = "read", **fields: Any) -> Share:
+        return self.add_shares(namespace, repo, [access_domain], deadline, permit, **fields)[0]
+
+    def add_shares(self, namespace: str, repo: str, access_domains: Iterable[str],
+                   deadline: str | float = "forever", permit: str = "read", **fields: Any) -> list[Share]:
+        """Share one repository with many accounts at once (one change for the caches), in that order:
+        ``add_shares("group", "app", (f"partner-{n:03d}" for n in range(150)))``."""
         with self._lock:
             repository = self._repos[namespace][repo]
             fields.setdefault("created", self.start)
             fields.setdefault("updated", fields["created"])
-            share = Share(access_domain, deadline, permit, **fields)
-            repository.shares.append(share)
+            shares = [Share(domain, deadline, permit, **fields) for domain in access_domains]
+            repository.shares.extend(shares)
             self._changed()
-            return share
+            return shares
 
     def add_shared_with_me(self, owner_domain: str, namespace: str, name: str, valid: bool = True,
                            **fields: Any) -> SharedRepository:

@@ -6,7 +6,8 @@ import json
 import random
 import threading
 from dataclasses import dataclass
-from typing import Any
+from http import HTTPStatus
+from typing import Any, Literal
 
 from exporter.simulator.replies import Reply, gateway_error, swr_error
 
@@ -114,21 +115,57 @@ class FaultSet:
             self._rules.remove(rule)
 
 
+# Documented messages of the codes a status fault is likely to name (swr-api.md sections 8 and 12).
+_MESSAGES = {
+    "APIGW.0308": "The throttling threshold has been reached: policy user over ratelimit,limit:100,"
+                  "time:1 minute",
+    "APIGW.0202": "Backend unavailable",
+    "SVCSTG.SWR.4031032": "The number of requests exceeds the maximum number allowed",
+    "SVCSTG.SWR.4090023": "The system is busy",
+}
+_GATEWAY_DEFAULTS = {429: "APIGW.0308", 502: "APIGW.0202", 504: "APIGW.0202"}
+_THROTTLES = {"apigw": (429, "APIGW.0308"), "swr403": (403, "SVCSTG.SWR.4031032"),
+              "swr409": (409, "SVCSTG.SWR.4090023")}
+
+
 def status_reply(rule: FaultRule) -> Reply:
+    """The error a status rule answers: an ``APIGW.*`` code in the gateway's object form, any other in
+    SWR's form (array or object, as the simulator's behaviour says). Without ``error_code``: 429 is
+    APIG's throttling, 502/504 its backend failure, anything else ``SVCSTG.SWR.<status>0001``."""
     status = int(rule.params["status"])
-    code = rule.params.get("error_code")
-    if status == 429:
-        error = gateway_error(429, code or "APIGW.0308", "The throttling threshold has been reached: "
-                              "policy user over ratelimit,limit:100,time:1 minute")
-    elif status in (502, 504):
-        error = gateway_error(status, code or "APIGW.0202", "Backend unavailable")
+    code = rule.params.get("error_code") or _GATEWAY_DEFAULTS.get(status) or f"SVCSTG.SWR.{status}0001"
+    message = _MESSAGES.get(code) or _phrase(status)
+    if code.startswith("APIGW."):
+        error = gateway_error(status, code, message)
     else:
-        error = swr_error(status, code or f"SVCSTG.SWR.{status}0001", "Internal server error")
+        error = swr_error(status, code, message)
     retry_after = rule.params.get("retry_after")
     if retry_after is not None:
         seconds = float(retry_after)
         error.reply.headers["Retry-After"] = str(int(seconds)) if seconds.is_integer() else str(seconds)
     return error.reply
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def throttle_rule(kind: Literal["apigw", "swr403", "swr409"], **rule_kwargs: Any) -> FaultRule:
+    """A status rule for one of the three documented ways of being throttled:
+
+    * "apigw": 429 ``APIGW.0308`` from the API gateway (object body);
+    * "swr403": 403 ``SVCSTG.SWR.4031032`` "The number of requests exceeds the maximum number allowed";
+    * "swr409": 409 ``SVCSTG.SWR.4090023`` "The system is busy" (both SWR errors, in its error form).
+
+    ``rule_kwargs`` go to :class:`FaultRule`: ``operation``, ``times``, ``probability``, ``retry_after``.
+    """
+    if kind not in _THROTTLES:
+        raise ValueError(f"unknown throttle kind {kind!r}; one of {', '.join(_THROTTLES)}")
+    status, code = _THROTTLES[kind]
+    return FaultRule("status", status=status, error_code=code, **rule_kwargs)
 
 
 def corrupt(kind: str, reply: Reply) -> bytes:

@@ -23,6 +23,9 @@ DESCRIPTIONS = (
 )
 SHARE_DOMAINS = ("partner-a", "vendor-ops", "customer-x", "audit-team", "qa-account")
 OWNER_DOMAINS = ("acme-corp", "globex", "initech", "umbrella")
+# From this many organizations on, the last is seen only through grants on its repositories.
+VISIBLE_ONLY_FROM = 3
+VISIBLE_ONLY_REPOSITORIES = 3
 
 
 def populate(dataset: Dataset, seed: int, organizations: int, repositories: int,
@@ -32,10 +35,20 @@ def populate(dataset: Dataset, seed: int, organizations: int, repositories: int,
     rng = random.Random(seed)
     orgs = _organizations(dataset, rng, organizations)
     weights = [rng.paretovariate(1.5) for _ in orgs]
+    # A visible-only organization (listed only with filter=mode::visible) holds a few repositories:
+    # the guaranteed first one and the next VISIBLE_ONLY_REPOSITORIES - 1, never a random one.
+    few = 0
+    if len(orgs) >= VISIBLE_ONLY_FROM:
+        weights[-1], few = 0.0, VISIBLE_ONLY_REPOSITORIES - 1
     taken: dict[str, set[str]] = {org: set() for org in orgs}
     for index in range(repositories):
         # The first repositories go one per organization, so none is empty when there are enough.
-        org = orgs[index] if index < len(orgs) else rng.choices(orgs, weights)[0]
+        if index < len(orgs):
+            org = orgs[index]
+        elif index < len(orgs) + few:
+            org = orgs[-1]
+        else:
+            org = rng.choices(orgs, weights)[0]
         name = _repo_name(rng, taken[org], force_slash=index == 2)
         _repository(dataset, rng, org, name, index, tags_per_repository)
     for index in range(shared_with_me):
@@ -51,7 +64,9 @@ def _organizations(dataset: Dataset, rng: random.Random, count: int) -> list[str
         if index >= len(words):
             name = f"{name}-{index // len(words) + 1}"
         auth = 7 if index == 0 else rng.choices((7, 3, 1), (6, 3, 1))[0]
-        dataset.add_organization(name, auth=auth, creator_name=rng.choice(("admin", "ci-bot", "alice")))
+        visible_only = count >= VISIBLE_ONLY_FROM and index == count - 1
+        dataset.add_organization(name, auth=auth, creator_name=rng.choice(("admin", "ci-bot", "alice")),
+                                 visible_only=visible_only)
         names.append(name)
     return names
 

@@ -40,20 +40,28 @@ class Page:
     limit: int
     # Content-Range is sent only when offset and limit were both given.
     ranged: bool
+    # At most this many items whatever the limit (Behaviour.page_size_cap); None: the limit.
+    cap: int | None = None
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> Page:
+    def from_params(cls, params: Mapping[str, str], cap: int | None = None) -> Page:
         limit = _integer(params, "limit", DEFAULT_LIMIT)
         offset = _integer(params, "offset", 0)
         if not 1 <= limit <= MAX_LIMIT:
             raise bad_parameter(f"limit must be between 1 and {MAX_LIMIT}")
+        # Checked against the limit sent, not the capped page size: a client that keeps asking for
+        # 1000 after receiving 100 is refused at offset 100.
         if offset < 0 or offset % limit:
             raise bad_parameter("offset must be 0 or a multiple of limit")
-        return cls(offset, limit, "limit" in params and "offset" in params)
+        return cls(offset, limit, "limit" in params and "offset" in params, cap)
+
+    @property
+    def size(self) -> int:
+        return self.limit if self.cap is None else min(self.limit, self.cap)
 
     def reply(self, items: Sequence[T], render: Callable[[T, int], Any]) -> Reply:
         total = len(items)
-        chunk = items[self.offset:self.offset + self.limit]
+        chunk = items[self.offset:self.offset + self.size]
         body = [render(item, total) for item in chunk]
         headers = {"Content-Range": f"{self.offset}-{len(body)}/{total}"} if self.ranged else {}
         return Reply(200, body, headers)

@@ -1,4 +1,4 @@
-"""What a handler answers, and the three error body shapes the real services use."""
+"""What a handler answers, and the error body shapes the real services use (SWR's two, APIG's, IAM's)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # Set when the payload is already serialized (cached pages, corrupted bodies).
     raw: bytes | None = None
+    # An error SWR itself raised: rendered in the simulator's error_body form (see in_error_form).
+    swr_error: bool = False
 
     def body(self) -> bytes:
         if self.raw is not None:
@@ -32,7 +34,9 @@ class ApiError(Exception):
 
 
 def swr_error(status: int, code: str, message: str, authorization_message: str | None = None) -> ApiError:
-    """SWR sends the new (error_code/error_msg) and old (errors[].errorCode) formats at once."""
+    """The object form: the new (error_code/error_msg) and old (errors[].errorCode) formats at once.
+
+    Its ``errors`` list is the array form by itself; :func:`in_error_form` picks one."""
     old: dict[str, Any] = {"errorCode": code, "errorMessage": message, "detail": ""}
     body: dict[str, Any] = {
         "errors": [old],
@@ -43,7 +47,14 @@ def swr_error(status: int, code: str, message: str, authorization_message: str |
     if authorization_message is not None:
         old["encoded_authorization_message"] = authorization_message
         body["encoded_authorization_message"] = authorization_message
-    return ApiError(Reply(status, body))
+    return ApiError(Reply(status, body, swr_error=True))
+
+
+def in_error_form(reply: Reply, form: str) -> Reply:
+    """``reply`` as sent in ``form`` ("array" or "object"); only SWR's own errors change."""
+    if not reply.swr_error or form != "array" or not isinstance(reply.payload, dict):
+        return reply
+    return Reply(reply.status, reply.payload["errors"], dict(reply.headers), reply.raw, swr_error=True)
 
 
 def gateway_error(status: int, code: str, message: str) -> ApiError:

@@ -15,10 +15,12 @@ from urllib.parse import parse_qsl
 
 from exporter.simulator import routes
 from exporter.simulator.account import Account
+from exporter.simulator.behaviour import DOCUMENTED, Behaviour
 from exporter.simulator.data import Dataset
 from exporter.simulator.faults import BODY_KINDS, Decision, FaultSet, corrupt, status_reply
 from exporter.simulator.iam import IamApi
-from exporter.simulator.replies import ApiError, Reply, gateway_error
+from exporter.simulator.listing import parse_filter
+from exporter.simulator.replies import ApiError, Reply, gateway_error, in_error_form
 from exporter.simulator.server import HttpServer, Outcome
 from exporter.simulator.swr import SwrApi
 from exporter.simulator.verify import Incoming, TokenStore, Verifier
@@ -29,31 +31,64 @@ JSON = "application/json;charset=UTF-8"
 
 @dataclass(frozen=True)
 class RequestRecord:
+    """One request as received. ``query`` is the parsed query string (last value of a repeated name),
+    ``query_string`` the raw one; ``params``, ``limit`` and ``offset`` read them as SWR does."""
+
     operation: str | None
     method: str
-    path: str
+    path: str  # raw, still percent-encoded
     query: dict[str, str]
     status: int | None  # None when the connection was dropped without an answer
     auth: str | None  # "aksk", "token" or None
     request_id: str
     fault: str | None = None
+    query_string: str = ""
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query as SWR reads it: ``filter=k::v|...``, when present, replaces the other parameters."""
+        if "filter" not in self.query:
+            return dict(self.query)
+        try:
+            return parse_filter(self.query["filter"])
+        except ApiError:
+            return {}
+
+    @property
+    def limit(self) -> int | None:
+        return _integer(self.params.get("limit"))
+
+    @property
+    def offset(self) -> int | None:
+        return _integer(self.params.get("offset"))
+
+
+def _integer(value: str | None) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
 
 
 class Simulator:
     def __init__(self, dataset: Dataset | None = None, account: Account | None = None,
                  clock: Callable[[], float] = time.time, evolve: bool = False, latency: float = 0.0,
                  token_lifetime: float = 86_400.0, *, max_skew: float | None = 900.0,
-                 rng: random.Random | None = None, tls: ssl.SSLContext | None = None) -> None:
-        """``tls``: serve HTTPS with this server context (tests of the exporter's certificate checks)."""
+                 rng: random.Random | None = None, tls: ssl.SSLContext | None = None,
+                 behaviour: Behaviour = DOCUMENTED) -> None:
+        """``tls``: serve HTTPS with this server context (tests of the exporter's certificate checks).
+        ``behaviour``: which of the documented SWR behaviours to show; the default is what Huawei
+        documents (see :class:`Behaviour`)."""
         self.dataset = dataset if dataset is not None else Dataset.generate()
         self.account = account if account is not None else Account.generate()
+        self._behaviour = behaviour
         self.latency = latency
         self._clock = clock
         self._stopping = threading.Event()
         self.faults = FaultSet(rng)
         self.tokens = TokenStore()
         self._verifier = Verifier(self.account, self.tokens, self.now, max_skew)
-        self._swr = SwrApi(self.dataset, self.account, self.now, evolve)
+        self._swr = SwrApi(self.dataset, self.account, self.now, evolve, behaviour)
         self._iam = IamApi(self.account, self.tokens, self.now, token_lifetime, lambda: self.base_url)
         self._http = HttpServer(self.process, tls)
         self._scheme = "http" if tls is None else "https"
@@ -95,6 +130,10 @@ class Simulator:
             return ""
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{self._scheme}://{host}:{self._port}"
+
+    @property
+    def behaviour(self) -> Behaviour:
+        return self._behaviour
 
     # --- controls ------------------------------------------------------------------------------
 
@@ -165,11 +204,12 @@ class Simulator:
             return auth, error.reply
 
     def _finish(self, reply: Reply, request_id: str, decision: Decision) -> Reply:
+        reply = in_error_form(reply, self._behaviour.error_body)
         payload: Any = reply.payload
         if isinstance(payload, dict) and "request_id" in payload and payload["request_id"] is None:
             payload = {**payload, "request_id": request_id}
         headers = {"Content-Type": JSON, **reply.headers, "X-Request-Id": request_id}
-        finished = Reply(reply.status, payload, headers, reply.raw)
+        finished = Reply(reply.status, payload, headers, reply.raw, reply.swr_error)
         if decision.rule is not None and decision.rule.kind in BODY_KINDS:
             finished.raw = corrupt(decision.rule.kind, finished)
         return finished
@@ -182,7 +222,7 @@ class Simulator:
                 request_id: str, fault: str | None) -> None:
         query = dict(parse_qsl(request.query, keep_blank_values=True))
         record = RequestRecord(operation, request.method, request.path, query, status, auth, request_id,
-                               fault)
+                               fault, request.query)
         with self._records_lock:
             self._records.append(record)
         log.debug("%s %s -> %s (%s)", request.method, request.path, status, operation)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from exporter.simulator.account import Account
+from exporter.simulator.behaviour import Behaviour
 from exporter.simulator.data import Dataset, Repository
 from exporter.simulator.evolve import evolved_updated, images_added, repo_state
 from exporter.simulator.listing import Page, effective_params, ordering
@@ -23,11 +24,12 @@ _VIEW_CACHE_SIZE = 64
 
 class SwrApi:
     def __init__(self, dataset: Dataset, account: Account, clock: Callable[[], float],
-                 evolve: bool = False) -> None:
+                 evolve: bool = False, behaviour: Behaviour | None = None) -> None:
         self.dataset = dataset
         self.account = account
         self.clock = clock
         self.evolve = evolve
+        self.behaviour = behaviour if behaviour is not None else Behaviour()
         self._lock = threading.Lock()
         self._version = -1
         self._items: dict[int, dict[str, Any]] = {}
@@ -70,17 +72,21 @@ class SwrApi:
 
     def list_repos(self, query: Query) -> Reply:
         params = effective_params(query)
-        page = Page.from_params(params)
-        repos = self._view(self.dataset.repos_in(params.get("namespace")) if "namespace" in params
-                           else self.dataset.repos_in(None), params)
+        page = self._page(params)
+        wanted = params.get("namespace")
+        fuzzy = wanted is not None and self.behaviour.fuzzy_namespace
+        repos = self._view(self.dataset.repos_in(None if fuzzy else wanted), params, fuzzy_namespace=fuzzy)
         return page.reply(repos, lambda repo, total: self._list_item(repo, False, total))
+
+    def _page(self, params: Query) -> Page:
+        return Page.from_params(params, self.behaviour.page_size_cap)
 
     def list_shared(self, query: Query) -> Reply:
         params = effective_params(query)
         center = params.get("center") or query.get("center")
         if center not in ("self", "thirdparty"):
             raise bad_parameter("center must be self or thirdparty")
-        page = Page.from_params(params)
+        page = self._page(params)
         ns = params.get("namespace")
         if center == "self":
             mine = [r for r in self.dataset.shared_by_me() if ns is None or r.namespace == ns]
@@ -110,8 +116,10 @@ class SwrApi:
                                   self.account.domain_name, self.account.region)
         return {**item, "status": status, "total_range": total}
 
-    def _view(self, repos: Sequence[Repository], params: Query, cache: bool = True) -> Sequence[Repository]:
-        """Filter by name (fuzzy) and category, then order; cached while nothing moves."""
+    def _view(self, repos: Sequence[Repository], params: Query, cache: bool = True,
+              fuzzy_namespace: bool = False) -> Sequence[Repository]:
+        """Filter by name (fuzzy), category and, if asked, namespace (fuzzy), then order; cached while
+        nothing moves (the behaviour is fixed, so the namespace asked for is key enough)."""
         order = ordering(params)
         key = (params.get("namespace"), params.get("name"), params.get("category"), order)
         cacheable = cache and not self.evolve
@@ -120,7 +128,7 @@ class SwrApi:
             cached = self._views.get(key)
             if cached is not None:
                 return cached
-        view = _select(repos, params)
+        view = _select(repos, params, fuzzy_namespace)
         if order is not None:
             view = self._sorted(view, *order)
         result = tuple(view)
@@ -152,7 +160,7 @@ class SwrApi:
     def list_tags(self, query: Query, ns: str, name: str) -> Reply:
         repo = self._repository(ns, name)
         params = effective_params(query)
-        page = Page.from_params(params)
+        page = self._page(params)
         tags = repo_state(repo, self.dataset.start, self._now()).tags(repo, self.dataset.start)
         if params.get("tag"):
             tags = [tag for tag in tags if params["tag"] in tag.name]
@@ -166,9 +174,11 @@ class SwrApi:
         return page.reply(tags, lambda tag, total: tag_item(repo, tag, domain_id, region))
 
     def list_repo_domains(self, query: Query, ns: str, name: str) -> Reply:
+        """No paging: the first ``access_domains_cap`` shares, in the order they were added."""
         repo = self._repository(ns, name)
-        now = self.clock()
-        return Reply(200, [share_item(repo, share, now) for share in repo.shares])
+        now, cap = self.clock(), self.behaviour.access_domains_cap
+        shares = repo.shares if cap is None else repo.shares[:cap]
+        return Reply(200, [share_item(repo, share, now) for share in shares])
 
     # --- account -------------------------------------------------------------------------------
 
@@ -200,8 +210,11 @@ class SwrApi:
         })
 
 
-def _select(repos: Sequence[Repository], params: Query) -> Sequence[Repository]:
+def _select(repos: Sequence[Repository], params: Query,
+            fuzzy_namespace: bool = False) -> Sequence[Repository]:
     name, category = params.get("name"), params.get("category")
-    if not name and not category:
+    ns = params.get("namespace") if fuzzy_namespace else None
+    if not name and not category and ns is None:
         return repos
-    return [r for r in repos if (not name or name in r.name) and (not category or r.category == category)]
+    return [r for r in repos if (not name or name in r.name) and (not category or r.category == category)
+            and (ns is None or ns in r.namespace)]

@@ -170,13 +170,14 @@ def test_default_limit_is_100() -> None:
     [("limit", "ten"), ("offset", 0)],
     [("filter", "limit::10|offset::15")],
 ])
-def test_invalid_paging_is_a_400_in_both_error_formats(sim: Simulator,
-                                                       params: list[tuple[str, object]]) -> None:
+def test_invalid_paging_is_a_400_with_swrs_documented_error_array(sim: Simulator,
+                                                                  params: list[tuple[str, object]]) -> None:
     resp = signed_get(sim, "/v2/manage/repos", params)
     assert resp.status_code == 400
-    body = resp.json()
-    assert body["error_code"] == body["errors"][0]["errorCode"] == "SVCSTG.SWR.4001025"
-    assert body["error_msg"] == body["errors"][0]["errorMessage"]
+    (error,) = resp.json()
+    assert set(error) == {"errorCode", "errorMessage", "detail"}
+    assert error["errorCode"] == "SVCSTG.SWR.4001025"
+    assert error["errorMessage"].startswith("Invalid query parameter")
 
 
 def test_shared_lists_filter_by_namespace_and_name_in_both_forms(sim: Simulator) -> None:

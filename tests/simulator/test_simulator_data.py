@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from exporter.simulator import Account, Dataset, Simulator
+from exporter.simulator import Account, Behaviour, Dataset, Simulator
+from exporter.simulator.__main__ import build, parse_args
 from exporter.simulator.data import CATEGORIES, valid_organization_name
 from exporter.simulator.evolve import repo_state
 
@@ -66,6 +67,55 @@ def test_generated_data_covers_the_interesting_cases() -> None:
     assert any(r.shares for r in repos)
     assert {s.valid for s in ds.shared_with_me} == {True, False}
     assert all(org.name in {r.namespace for r in repos} for org in ds.organizations)
+
+
+@pytest.mark.parametrize("organizations", [3, 6, 40])
+def test_generated_data_has_one_visible_only_organization_with_three_repositories(organizations: int) -> None:
+    ds = Dataset.generate(seed=2026, organizations=organizations, repositories=150)
+    hidden = [org for org in ds.organizations if org.visible_only]
+    assert [org.name for org in hidden] == [ds.organizations[-1].name]
+    assert len(ds.repos_in(hidden[0].name)) == 3
+
+
+def test_small_generated_datasets_have_no_visible_only_organization() -> None:
+    for organizations in (1, 2):
+        ds = Dataset.generate(seed=1, organizations=organizations, repositories=10)
+        assert not any(org.visible_only for org in ds.organizations)
+
+
+def test_the_visible_only_organization_is_listed_only_with_mode_visible_over_http() -> None:
+    ds = Dataset.generate(seed=2026, organizations=6, repositories=150)
+    (hidden,) = [org.name for org in ds.organizations if org.visible_only]
+    with Simulator(ds) as sim:
+        headers = token_for(sim)
+        url = f"{sim.base_url}/v2/manage/namespaces"
+        plain = requests.get(url, headers=headers, timeout=5).json()["namespaces"]
+        visible = requests.get(url, params={"filter": "mode::visible"}, headers=headers, timeout=5).json()
+        repos = requests.get(f"{sim.base_url}/v2/manage/repos", params={"namespace": hidden, "limit": 100,
+                             "offset": 0}, headers=headers, timeout=5)
+    assert hidden not in [ns["name"] for ns in plain]
+    assert hidden in [ns["name"] for ns in visible["namespaces"]]
+    assert repos.headers["Content-Range"] == "0-3/3"
+    assert {item["namespace"] for item in repos.json()} == {hidden}
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    ([], Behaviour()),
+    (["--exact-namespace-filter", "--error-body", "object", "--access-domains-cap", "0",
+      "--page-size-cap", "100"],
+     Behaviour(fuzzy_namespace=False, error_body="object", access_domains_cap=None, page_size_cap=100)),
+    (["--access-domains-cap", "20", "--page-size-cap", "0"], Behaviour(access_domains_cap=20)),
+])
+def test_console_flags_choose_the_behaviour(flags: list[str], expected: Behaviour) -> None:
+    args = parse_args(["--organizations", "1", "--repositories", "1", *flags])
+    assert build(args).behaviour == expected
+
+
+@pytest.mark.parametrize("flags", [["--error-body", "xml"], ["--page-size-cap", "-1"],
+                                   ["--access-domains-cap", "-5"]])
+def test_console_refuses_impossible_behaviours(flags: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(flags)
 
 
 def test_more_than_a_thousand_repositories_in_one_organization_page_correctly() -> None:

@@ -52,14 +52,22 @@ def test_throttling_answers_429_with_retry_after_and_apigw_0308(sim: Simulator, 
     assert resp.json()["request_id"] == resp.headers["X-Request-Id"]
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
-def test_server_errors_answer_their_status_with_an_error_code(sim: Simulator, token: str,
-                                                              status: int) -> None:
+@pytest.mark.parametrize(("status", "code"), [(500, "SVCSTG.SWR.5000001"), (503, "SVCSTG.SWR.5030001")])
+def test_server_errors_answer_their_status_with_an_swr_error_array(sim: Simulator, token: str,
+                                                                   status: int, code: str) -> None:
     sim.faults.add(FaultRule("status", status=status))
     resp = get(sim, token, NAMESPACES)
     assert resp.status_code == status
-    assert resp.json()["error_code"]
+    assert [error["errorCode"] for error in resp.json()] == [code]
     assert "Retry-After" not in resp.headers
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_bad_gateway_answers_are_the_gateways_objects(sim: Simulator, token: str, status: int) -> None:
+    sim.faults.add(FaultRule("status", status=status))
+    resp = get(sim, token, NAMESPACES)
+    assert (resp.status_code, resp.json()["error_code"]) == (status, "APIGW.0202")
+    assert resp.json()["request_id"] == resp.headers["X-Request-Id"]
 
 
 def test_times_expires_the_rule_after_that_many_requests(sim: Simulator, token: str) -> None:

@@ -92,8 +92,10 @@ def test_show_namespace_returns_the_organization(client: SwrClient) -> None:
 def test_show_namespace_of_missing_organization_is_404(client: SwrClient) -> None:
     with pytest.raises(ClientRequestException) as caught:
         client.show_namespace(ShowNamespaceRequest(namespace="nope"))
-    assert caught.value.status_code == 404
-    assert caught.value.error_code.startswith("SVCSTG.SWR.404")
+    # SWR's documented error array is not a form the SDK reads: the code is the status, the message
+    # the raw body (test_simulator_behaviour_sdk.py shows the object form read properly).
+    assert (caught.value.status_code, caught.value.error_code) == (404, "404")
+    assert "SVCSTG.SWR.4040001" in caught.value.error_msg
 
 
 def test_repositories_page_through_the_whole_dataset(sim: Simulator, client: SwrClient) -> None:
@@ -153,8 +155,8 @@ def test_show_repository_fields_match_the_dataset(sim: Simulator, client: SwrCli
 def test_missing_repository_is_404_with_swr_error_code(client: SwrClient) -> None:
     with pytest.raises(ClientRequestException) as caught:
         client.show_repository(ShowRepositoryRequest(namespace="group", repository="nope"))
-    assert caught.value.status_code == 404
-    assert caught.value.error_code.startswith("SVCSTG.SWR.404")
+    assert (caught.value.status_code, caught.value.error_code) == (404, "404")
+    assert "SVCSTG.SWR.4040002" in caught.value.error_msg
     assert caught.value.request_id
 
 
