@@ -122,7 +122,16 @@ SHARED_REPOSITORY_IMAGES = MetricSpec(
 REPOSITORY_SHARES = MetricSpec(
     "swr_repository_shares",
     "gauge",
-    "Number of accounts a repository of this account is shared with (access domains)." + CACHED,
+    "Number of accounts a repository of this account is shared with (access domains); a lower bound "
+    "when swr_repository_shares_truncated is 1." + CACHED,
+    REPO,
+)
+REPOSITORY_SHARES_TRUNCATED = MetricSpec(
+    "swr_repository_shares_truncated",
+    "gauge",
+    "1 when SWR answered the access-domains list with its cap of 100 entries (it has no paging, and a "
+    "repository can be shared with up to 500 accounts), so swr_repository_shares is a lower bound; "
+    "else 0." + CACHED,
     REPO,
 )
 REPOSITORY_SHARE_VALID = MetricSpec(

@@ -117,7 +117,14 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
                 raise page
             log.info("organization %s disappeared between listing and detail calls", org.name)
             continue
-        repos.extend(client.decode(LIST, partial(parse_repository_list, LIST, page)))
+        listed = client.decode(LIST, partial(parse_repository_list, LIST, page))
+        # SWR documents the namespace filter as fuzzy: asking for "team" may bring "team-a"'s too. Those
+        # belong to their own organization's listing (and maybe another shard), never to this one.
+        ours = [repo for repo in listed if repo.organization == org.name]
+        if len(ours) < len(listed):
+            log.debug("ListReposDetails for %s also returned %d repositories of other organizations",
+                      org.name, len(listed) - len(ours))
+        repos.extend(ours)
     return unique_sorted(repos)
 
 

@@ -7,6 +7,7 @@ or from one ``center=self`` listing when that collector is off or this is not sh
     # HELP swr_repository_shares Number of accounts a repository of this account is shared with ...
     # TYPE swr_repository_shares gauge
     swr_repository_shares{organization="group",repository="busybox"} 2.0
+    swr_repository_shares_truncated{organization="group",repository="busybox"} 0.0
     swr_repository_share_expiry_timestamp_seconds{organization="g",repository="r",shared_with="acme"} 1.8e+09
 """
 
@@ -25,6 +26,9 @@ from exporter.collectors.spec import CollectorSpec, FetchContext
 from exporter.swr.errors import ApiError
 
 OPERATION = "ListRepoDomains"
+# "By default, 100 records will be returned", and there is no paging (swr-api.md 12): a list this long
+# may have been cut.
+ACCESS_DOMAINS_CAP = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +46,11 @@ class RepositoryShares:
     organization: str
     repository: str
     shares: tuple[Share, ...]
+    truncated: bool = False  # the list came back with SWR's cap: there may be more
 
     @property
     def series(self) -> int:
-        return 1 + sum((s.valid is not None) + (s.expiry is not None) for s in self.shares)
+        return 2 + sum((s.valid is not None) + (s.expiry is not None) for s in self.shares)
 
 
 def parse_access_domains(
@@ -61,7 +66,7 @@ def parse_access_domains(
             Share(item.name("access_domain"), item.text("permit") or "", item.boolean("status"), expiry)
         )
     shares.sort(key=lambda share: share.shared_with)
-    return RepositoryShares(organization, repository, tuple(shares))
+    return RepositoryShares(organization, repository, tuple(shares), len(items) >= ACCESS_DOMAINS_CAP)
 
 
 def fetch(ctx: FetchContext) -> tuple[RepositoryShares, ...]:
@@ -85,15 +90,18 @@ def fetch(ctx: FetchContext) -> tuple[RepositoryShares, ...]:
 
 def families(_: tuple[RepositoryShares, ...], kept: Sequence[RepositoryShares]) -> Iterator[Metric]:
     count = metrics.REPOSITORY_SHARES.gauge()
+    truncated = metrics.REPOSITORY_SHARES_TRUNCATED.gauge()
     valid = metrics.REPOSITORY_SHARE_VALID.gauge()
     expiry = metrics.REPOSITORY_SHARE_EXPIRY.gauge()
     for entry in kept:
         labels = (entry.organization, entry.repository)
         count.add_metric(list(labels), float(len(entry.shares)))
+        truncated.add_metric(list(labels), float(entry.truncated))
         for share in entry.shares:
             metrics.add(valid, [*labels, share.shared_with, share.permit], metrics.flag(share.valid))
             metrics.add(expiry, [*labels, share.shared_with], share.expiry)
     yield count
+    yield truncated
     yield valid
     yield expiry
 

@@ -31,9 +31,10 @@ class OrganizationFilter:
     exclude: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, name: str) -> bool:
-        if self.include and not any(pattern.search(name) for pattern in self.include):
+        """Fully anchored, as Prometheus' relabelling is: ``team`` matches ``team``, not ``team-a``."""
+        if self.include and not any(pattern.fullmatch(name) for pattern in self.include):
             return False
-        return not any(pattern.search(name) for pattern in self.exclude)
+        return not any(pattern.fullmatch(name) for pattern in self.exclude)
 
     @property
     def narrows(self) -> bool:

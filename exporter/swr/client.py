@@ -44,7 +44,9 @@ class SwrClient:
         return self._project_id or self._auth.project_id
 
     def list_namespaces(self) -> list[Item]:
-        reply = self._get("ListNamespaces", "/v2/manage/namespaces")
+        # mode::visible also lists organizations the account sees only through a grant on one of their
+        # repositories (swr-api.md 12); without it they, and their repositories, would go missing.
+        reply = self._get("ListNamespaces", "/v2/manage/namespaces", [("filter", "mode::visible")])
         return self.decode(reply.operation, lambda: _member_list(reply, "namespaces"))
 
     def list_repos(self, namespace: str | None = None) -> list[Item]:
@@ -105,7 +107,7 @@ class SwrClient:
         return self._transport.send(operation, "GET", self._endpoint, path, pairs, auth=self._auth)
 
     def _paged(self, operation: str, path: str, pairs: Pairs) -> list[Item]:
-        first, total = self._page(operation, path, pairs, 0)
+        first, total = self._page(operation, path, pairs, 0, self._page_size)
         pages = [first, *self._more_pages(operation, path, pairs, len(first), total)]
         items = [item for page in pages for item in page]
         log.debug("%s: %d items in %d pages (total %s)", operation, len(items), len(pages), total)
@@ -118,23 +120,25 @@ class SwrClient:
         pages: list[list[Item]] = []
         if total is not None and 0 < first < min(size, total):
             # Fewer items than asked for while the total says there are more: the server caps the
-            # page size below our limit. Step by what it sends rather than lose the rest.
+            # page size below our limit. Step by what it sends, and ask that as the limit too: SWR
+            # wants every offset to be 0 or a multiple of the limit sent.
             size = first
         elif first < size:
             return pages
         if total is not None:
-            for page in self.map(lambda offset: self._page(operation, path, pairs, offset)[0],
+            for page in self.map(lambda offset: self._page(operation, path, pairs, offset, size)[0],
                                  range(size, total, size)):
                 if isinstance(page, ApiError):
                     raise page
                 pages.append(page)
             return pages
         while not pages or len(pages[-1]) == size:
-            pages.append(self._page(operation, path, pairs, (len(pages) + 1) * size)[0])
+            pages.append(self._page(operation, path, pairs, (len(pages) + 1) * size, size)[0])
         return pages
 
-    def _page(self, operation: str, path: str, pairs: Pairs, offset: int) -> tuple[list[Item], int | None]:
-        reply = self._get(operation, path, [*pairs, ("limit", self._page_size), ("offset", offset)])
+    def _page(self, operation: str, path: str, pairs: Pairs, offset: int,
+              limit: int) -> tuple[list[Item], int | None]:
+        reply = self._get(operation, path, [*pairs, ("limit", limit), ("offset", offset)])
         items = self.decode(operation, lambda: _list(reply, reply.data))
         return items, _total(reply.headers.get("Content-Range"), items)
 

@@ -12,6 +12,8 @@ REASONS = ("throttled", "unauthorized", "forbidden", "not_found", "client_error"
 RETRYABLE = frozenset({"throttled", "server_error", "timeout", "network"})
 
 _STATUS_REASONS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "throttled"}
+# API Gateway's 429, and SWR's own 403 "too many requests" and 409 "system busy".
+THROTTLING_CODES = frozenset({"APIGW.0308", "SVCSTG.SWR.4031032", "SVCSTG.SWR.4090023"})
 # Huawei SDK order first; SWR's old errorCode+errorMessage last, the SDK does not know it.
 _ERROR_KEYS = (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message"),
                ("errorCode", "errorMessage"))
@@ -58,8 +60,11 @@ class InvalidResponse(ApiError):
         self.detail = detail
 
 
-def status_reason(status: int) -> str:
-    """The ``reason`` of an error status (400 and above)."""
+def status_reason(status: int, error_code: str | None = None) -> str:
+    """The ``reason`` of an error status (400 and above), and of SWR's own throttling codes, which come
+    as 403 and 409 rather than API Gateway's 429 (swr-api.md 12)."""
+    if error_code in THROTTLING_CODES:
+        return "throttled"
     if status in _STATUS_REASONS:
         return _STATUS_REASONS[status]
     return "server_error" if status >= 500 else "client_error"
@@ -81,6 +86,10 @@ def parse_error(text: str) -> tuple[str | None, str | None, str | None]:
 
 
 def _find_error(data: object) -> tuple[str | None, str | None] | None:
+    if isinstance(data, list):
+        # SWR's error-code pages document a bare array: [{"errorCode": ..., "errorMessage": ...}].
+        first = next((item for item in data if isinstance(item, dict)), None)
+        return _find_error(first) if first is not None else None
     if not isinstance(data, dict):
         return None
     for code_key, message_key in _ERROR_KEYS:

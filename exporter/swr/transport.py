@@ -181,9 +181,9 @@ class Transport:
         return ApiError(call.operation, reason, detail=f"{what} {call.host} ({type(exc).__name__})")
 
     def _status_error(self, call: _Call, response: requests.Response) -> ApiError:
-        reason = status_reason(response.status_code)
-        self._observer.error(call.operation, reason)
         code, message, body_request_id = parse_error(response.text)
+        reason = status_reason(response.status_code, code)
+        self._observer.error(call.operation, reason)
         retry_after = retry_after_seconds(response.headers.get("Retry-After"),
                                           date=response.headers.get("Date"), now=self._wall_clock)
         return ApiError(call.operation, reason, status=response.status_code, error_code=code,

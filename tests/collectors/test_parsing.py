@@ -149,6 +149,17 @@ def test_access_domains_give_validity_and_expiry_with_forever_as_no_expiry():
         ("partner-a", False, 1483228800.0),
         ("partner-b", True, None),
     ]
+    assert not entry.truncated
+
+
+@pytest.mark.parametrize(("count", "truncated"), [(99, False), (100, True)])
+def test_an_access_domains_list_of_swr_s_cap_of_100_may_have_been_cut(count, truncated):
+    from exporter.collectors.shares import parse_access_domains
+
+    items = [{"access_domain": f"partner-{i:03d}", "permit": "read", "deadline": "forever", "status": True}
+             for i in range(count)]
+    entry = parse_access_domains("ListRepoDomains", "group", "busybox", items)
+    assert (len(entry.shares), entry.truncated) == (count, truncated)
 
 
 def test_tags_are_read_from_the_capital_tag_key():

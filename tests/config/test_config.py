@@ -236,7 +236,7 @@ def test_full_example_of_the_design_loads_every_key() -> None:
     polling = target.polling
     assert (polling.poll_interval, polling.request_timeout, polling.max_staleness) == (300.0, 10.0, 900.0)
     assert (polling.max_concurrency, polling.rate_limit, polling.retries) == (4, 10.0, 3)
-    assert [p.pattern for p in polling.organizations.include] == ["^team-"]
+    assert [p.pattern for p in polling.organizations.include] == ["team-.*"]
     assert polling.organizations.exclude == ()
     assert registry.enabled(polling) == ("organizations", "repositories", "shared", "quotas", "overview")
     assert (polling.max_series, polling.shard, polling.tls) == (200000, Shard(0, 1), TLSConfig())
@@ -398,12 +398,14 @@ def test_polling_resolves_max_staleness_to_three_poll_intervals() -> None:
 
 def test_organization_filter_uses_search_and_exclude_wins() -> None:
     orgs = OrganizationFilter(
-        include=(re.compile("^team-"), re.compile("ops")), exclude=(re.compile("-old$"),)
+        include=(re.compile("team-.*"), re.compile("ops")), exclude=(re.compile(".*-old"),)
     )
-    names = ("team-a", "devops", "team-a-old", "other")
-    assert [orgs.matches(name) for name in names] == [True, True, False, False]
+    names = ("team-a", "ops", "devops", "team-a-old", "other")
+    assert [orgs.matches(name) for name in names] == [True, True, False, False, False]
     assert orgs.narrows
     assert OrganizationFilter().matches("anything") and not OrganizationFilter().narrows
+    # Fully anchored, as in Prometheus relabelling: "in" is not found inside "billing".
+    assert not OrganizationFilter(include=(re.compile("in"),)).matches("billing")
 
 
 def test_enabled_collectors_are_the_registry_defaults_overridden_by_the_switches_in_registry_order() -> None:

@@ -236,7 +236,7 @@ def test_a_revoked_token_that_iam_will_not_renew_fails_every_collector_until_iam
 def test_an_organization_deleted_between_list_and_detail_calls_just_disappears():
     dataset = small_dataset()
     first, second = sorted(org.name for org in dataset.organizations)
-    with fault_run(dataset, organizations={"include": ["."]}) as run:
+    with fault_run(dataset, organizations={"include": [".*"]}) as run:
         run.sim.faults.add(FaultRule("action", operation="ListReposDetails", times=1,
                                      action=lambda: run.sim.dataset.delete_organization(second)))
         snapshot = run.poll()

@@ -150,9 +150,10 @@ def test_shares_and_tags_become_series_and_count_against_the_cap():
     assert value("swr_image_size_bytes", {**REPO, "tag": "v2"}) == 6
     assert value("swr_image_updated_timestamp_seconds", {**REPO, "tag": "v2"}) is None
 
-    # 1 organization + 7 repository + 4 shared + 4 share + 2 quota series fit; the 3 image series, which
-    # get the budget last, do not.
-    capped = registry_for(replace(snap, max_series=18)).get_sample_value
+    assert value("swr_repository_shares_truncated", REPO) == 0
+    # 1 organization + 7 repository + 4 shared + 5 share (count, truncated, 2 valid, 1 expiry) + 2 quota
+    # series fit; the 3 image series, which get the budget last, do not.
+    capped = registry_for(replace(snap, max_series=19)).get_sample_value
     assert capped("swr_quota_used", {"quota": "namespace"}) == 1
     assert capped("swr_repository_shares", REPO) == 2
     assert capped("swr_image_size_bytes", {**REPO, "tag": "v1"}) is None

@@ -33,7 +33,7 @@ def test_a_filter_lists_only_matching_organizations_and_counts_the_rest():
     client = FakeClient(
         namespaces=("team-a", "team-b", "other"), repos=[repo_item("team-a", "x"), repo_item("other", "y")]
     )
-    snap = poller_for(client, organizations={"include": ["^team-"]}).poll_once()
+    snap = poller_for(client, organizations={"include": ["team-.*"]}).poll_once()
     listed = sorted(c[1] for c in client.calls if c[0] == "ListReposDetails")
     assert listed == ["team-a", "team-b"]
     assert [r.organization for r in snap.get(repositories.SPEC)] == ["team-a"]

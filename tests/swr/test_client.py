@@ -19,11 +19,12 @@ def test_get_is_signed_by_auth_with_base_headers_and_sent_with_its_headers(reque
     assert h.client.list_namespaces() == [{"name": "group", "auth": 7}]
 
     call = h.auth.calls[0]
+    # mode::visible: organizations seen only through a repository-level grant are listed too.
     assert (call.method, call.host, call.path, call.query, call.body) == (
-        "GET", HOST, "/v2/manage/namespaces", "", None)
+        "GET", HOST, "/v2/manage/namespaces", "filter=mode%3A%3Avisible", None)
     assert call.base == {"Content-Type": "application/json", "User-Agent": f"swr-exporter/{__version__}"}
     sent = requests_mock.last_request
-    assert sent.url == f"{ENDPOINT}/v2/manage/namespaces"
+    assert sent.url == f"{ENDPOINT}/v2/manage/namespaces?filter=mode%3A%3Avisible"
     assert sent.headers["X-Auth-Token"] == h.auth.token
     assert sent.headers["Content-Type"] == "application/json"
     assert (sent.timeout, sent.verify) == (4.5, False)

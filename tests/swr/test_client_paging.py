@@ -26,6 +26,7 @@ class PagedServer:
         self.cap = cap  # a server that sends at most this many items whatever the limit
         self.offsets: list[int] = []
         self.limits: set[int] = set()
+        self.requests: list[tuple[int, int]] = []  # (offset, limit) as asked
         self._lock = threading.Lock()
 
     def __call__(self, request, context):
@@ -33,6 +34,7 @@ class PagedServer:
         with self._lock:
             self.offsets.append(offset)
             self.limits.add(limit)
+            self.requests.append((offset, limit))
         if offset == self.fail_offset:
             context.status_code = 500
             return {"error_code": "SVCSTG.SWR.5000001", "error_msg": "boom"}
@@ -64,6 +66,8 @@ def test_a_server_that_caps_the_page_size_below_the_limit_still_yields_every_ite
 
     assert h.client.list_repos() == server.items
     assert sorted(server.offsets) == [0, 100, 200]
+    # After the capped first page the limit sent is the page size, so every offset is a multiple of it.
+    assert sorted(server.requests) == [(0, 1000), (100, 100), (200, 100)]
 
 
 def test_total_range_is_used_when_content_range_is_missing(requests_mock):

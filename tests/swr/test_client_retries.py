@@ -288,3 +288,42 @@ def test_closing_the_client_ends_a_back_off_wait_at_once(requests_mock):
     thread.join(5)
     assert not thread.is_alive()
     assert "client closed" in str(outcome[0])
+
+
+def swr_array_error(status: int, code: str, message: str) -> dict:
+    """The error body SWR's error-code pages document: a bare array of objects."""
+    return {"status_code": status, "json": [{"errorCode": code, "errorMessage": message, "detail": "x"}]}
+
+
+@pytest.mark.parametrize(("status", "code"), [(403, "SVCSTG.SWR.4031032"), (409, "SVCSTG.SWR.4090023")])
+def test_swr_s_own_throttling_codes_are_throttling_and_retried(requests_mock, status, code):
+    requests_mock.get(NAMESPACES, [swr_array_error(status, code, "busy"), OK])
+    h = make_client()
+
+    assert h.client.list_namespaces() == []
+
+    assert h.observer.errors == [("ListNamespaces", "throttled")]
+    assert h.observer.retries == ["ListNamespaces"]
+    assert len(h.clock.sleeps) == 1
+
+
+def test_a_403_without_a_throttling_code_is_forbidden_and_not_retried(requests_mock):
+    requests_mock.get(NAMESPACES, [swr_array_error(403, "SVCSTG.SWR.4030001", "no permission"), OK])
+    h = make_client()
+
+    with pytest.raises(ApiError) as raised:
+        h.client.list_namespaces()
+
+    assert raised.value.reason == "forbidden"
+    assert h.observer.retries == []
+
+
+def test_the_code_and_message_of_an_array_error_body_reach_the_error(requests_mock):
+    requests_mock.get(NAMESPACES, [swr_array_error(404, "SVCSTG.SWR.4040002", "Repository not found")])
+    h = make_client()
+
+    with pytest.raises(ApiError) as raised:
+        h.client.list_namespaces()
+
+    assert (raised.value.error_code, raised.value.error_msg) == ("SVCSTG.SWR.4040002", "Repository not found")
+    assert "SVCSTG.SWR.4040002 Repository not found" in str(raised.value)
