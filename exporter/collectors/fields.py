@@ -8,10 +8,12 @@ the item and the field, raised inside ``client.decode`` so it is counted once as
 from __future__ import annotations
 
 import re
+import sys
 from datetime import UTC, datetime
 
 from exporter.swr.errors import InvalidResponse
 
+_LARGEST_FLOAT_INT = int(sys.float_info.max)
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -56,6 +58,11 @@ class Item:
             return None
         if not isinstance(value, str):
             raise self._fail(key, "a string", value)
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: JSON allows it, no exposition can carry it
+                raise self._fail(key, "text UTF-8 can encode", value) from None
         return value
 
     def name(self, key: str) -> str:
@@ -70,6 +77,15 @@ class Item:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self._fail(key, "an integer", value)
+        if not -_LARGEST_FLOAT_INT <= value <= _LARGEST_FLOAT_INT:  # every sample value is a float
+            raise self._fail(key, "an integer a float can hold", value)
+        return value
+
+    def count(self, key: str) -> int | None:
+        """An integer of 0 or more: what a counter may hold (OpenMetrics refuses a negative one)."""
+        value = self.integer(key)
+        if value is not None and value < 0:
+            raise self._fail(key, "a count of 0 or more", value)
         return value
 
     def number(self, key: str) -> float | None:

@@ -49,7 +49,10 @@ def parse_organizations(operation: str, items: Sequence[object]) -> list[Organiz
 
 def fetch(ctx: FetchContext) -> Organizations:
     items = ctx.client.list_namespaces()
-    everything = ctx.client.decode(OPERATION, lambda: parse_organizations(OPERATION, items))
+    parsed = ctx.client.decode(OPERATION, lambda: parse_organizations(OPERATION, items))
+    # One series per organization: a name listed twice would be a duplicate series, which makes
+    # Prometheus reject the whole scrape. The first listing wins.
+    everything = list({org.name: org for org in reversed(parsed)}.values())
     watched = sorted((org for org in everything if ctx.polling.watches(org.name)), key=lambda o: o.name)
     return Organizations(tuple(watched), len(everything) - len(watched))
 

@@ -43,7 +43,8 @@ def fetch(ctx: FetchContext) -> tuple[Quota, ...]:
         raise Unavailable("project_id is unknown: it is not configured and no IAM token has named it yet")
     items = ctx.client.list_quotas(project_id)
     quotas = ctx.client.decode(OPERATION, lambda: parse_quotas(OPERATION, items))
-    return tuple(sorted(quotas, key=lambda q: q.key))
+    unique = {quota.key: quota for quota in reversed(quotas)}  # a key listed twice: the first one wins
+    return tuple(sorted(unique.values(), key=lambda q: q.key))
 
 
 def families(_: tuple[Quota, ...], kept: Sequence[Quota]) -> Iterator[Metric]:

@@ -69,7 +69,7 @@ def _repository(item: Item, organization: str, created_key: str, updated_key: st
         category=item.text("category") or "",
         size_bytes=item.integer("size"),
         images=item.integer("num_images"),
-        downloads=item.integer("num_download"),
+        downloads=item.count("num_download"),  # a counter
         public=item.boolean("is_public"),
         created=item.timestamp(created_key),
         updated=item.timestamp(updated_key),

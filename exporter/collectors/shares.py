@@ -65,8 +65,9 @@ def parse_access_domains(
         shares.append(
             Share(item.name("access_domain"), item.text("permit") or "", item.boolean("status"), expiry)
         )
-    shares.sort(key=lambda share: share.shared_with)
-    return RepositoryShares(organization, repository, tuple(shares), len(items) >= ACCESS_DOMAINS_CAP)
+    unique = {share.shared_with: share for share in reversed(shares)}  # one series each; first wins
+    ordered = sorted(unique.values(), key=lambda share: share.shared_with)
+    return RepositoryShares(organization, repository, tuple(ordered), len(items) >= ACCESS_DOMAINS_CAP)
 
 
 def fetch(ctx: FetchContext) -> tuple[RepositoryShares, ...]:

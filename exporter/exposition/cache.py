@@ -9,7 +9,9 @@ which writes what prometheus_client's ``generate_latest`` would, in under half t
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ from prometheus_client.openmetrics import exposition as openmetrics_format
 from exporter.exposition.families import SnapshotCollector
 from exporter.exposition.render import render
 from exporter.polling.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = openmetrics_format.CONTENT_TYPE_LATEST
@@ -78,10 +82,35 @@ def render_snapshot(snapshot: Snapshot, openmetrics: bool) -> bytes:
     return render(SnapshotCollector(lambda: snapshot).collect(), openmetrics=openmetrics, eof=False)
 
 
+class _LastGood:
+    """The last snapshot block each format rendered without error: what a scrape gets when the current
+    snapshot cannot be rendered, so one value the API sent never takes /metrics down for everyone."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[bool, bytes] = {}
+
+    def render(self, render: Callable[[Snapshot, bool], bytes], snapshot: Snapshot,
+               openmetrics: bool) -> bytes:
+        try:
+            block = render(snapshot, openmetrics)
+        except Exception as error:  # the last line of defence of the scrape path; rendered once per snapshot
+            log.error("target %s: cannot render the snapshot of %s (%s); serving the last good one",
+                      snapshot.target, _when(snapshot.started_at), type(error).__name__, exc_info=True)
+            return self.blocks.get(openmetrics, b"")
+        self.blocks[openmetrics] = block
+        return block
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
 class _RenderedSnapshot:
-    def __init__(self, snapshot: Snapshot | None, render: Callable[[Snapshot, bool], bytes]) -> None:
+    def __init__(self, snapshot: Snapshot | None, render: Callable[[Snapshot, bool], bytes],
+                 last_good: _LastGood | None = None) -> None:
         self.snapshot = snapshot
         self._render = render
+        self._last_good = last_good or _LastGood()
         self._lock = threading.Lock()
         self._plain: dict[bool, bytes] = {}
         self._gzip: dict[bool, _Gzipped] = {}
@@ -91,7 +120,9 @@ class _RenderedSnapshot:
         with self._lock:
             if openmetrics not in self._plain:
                 snapshot = self.snapshot
-                self._plain[openmetrics] = b"" if snapshot is None else self._render(snapshot, openmetrics)
+                self._plain[openmetrics] = (
+                    b"" if snapshot is None else self._last_good.render(self._render, snapshot, openmetrics)
+                )
             return self._plain[openmetrics]
 
     def gzipped(self, openmetrics: bool) -> _Gzipped:
@@ -126,7 +157,8 @@ class Exposition:
         self._render = render
         self._self_version = self_version
         self._tails: dict[bool, tuple[object, bytes]] = {}
-        self._current = _RenderedSnapshot(None, render)
+        self._last_good = _LastGood()
+        self._current = _RenderedSnapshot(None, render, self._last_good)
 
     def _tail(self, openmetrics: bool) -> tuple[bytes, object]:
         version = None if self._self_version is None else self._self_version()
@@ -141,7 +173,7 @@ class Exposition:
     def _rendered(self, snapshot: Snapshot | None) -> _RenderedSnapshot:
         current = self._current
         if current.snapshot is not snapshot:
-            current = _RenderedSnapshot(snapshot, self._render)
+            current = _RenderedSnapshot(snapshot, self._render, self._last_good)
             self._current = current
         return current
 
