@@ -2,9 +2,10 @@
 
 A scrape reads the current snapshot's cached exposition and never calls the SWR API, so any number of
 Prometheus replicas cost the API nothing extra. One thread per connection, at most
-``Limits.max_connections`` of them; each request's line and headers must arrive within
-``Limits.read_timeout`` and within ``Limits.max_header_bytes``, so a slow or greedy client holds one
-thread for a bounded time and cannot starve the scrapes. No answer echoes anything the client sent.
+``Limits.max_connections`` of them, and slow or idle clients give way to new ones (``connections.py``).
+Each request must arrive within ``Limits.read_timeout``, its head within ``Limits.max_header_bytes``; one
+framed ambiguously (HTTP/0.9, conflicting or invalid Content-Length) gets 400 and the connection closed,
+so nothing behind it is taken for a request. No answer echoes anything the client sent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
 from exporter import __version__
@@ -25,7 +27,7 @@ from exporter.polling.poller import Poller
 from exporter.polling.snapshot import Snapshot
 from exporter.web import landing
 from exporter.web.access import REALM, AccessControl
-from exporter.web.connections import Limits, RequestReader, Server, Server6
+from exporter.web.connections import Limits, RequestReader, Server, Server6, content_length
 
 log = logging.getLogger(__name__)
 
@@ -120,18 +122,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"  # type: ignore[assignment]
+        connections = cast(Server, self.server).connections
         try:
-            self.rfile.begin()
-            self.raw_requestline = self.rfile.readline(self.limits.max_request_line + 1)
-            if not self.raw_requestline:
+            # waiting() and busy() are False once the connection has been hung up to make room.
+            if not connections.waiting(self.connection) or not self._read_request():
                 self.close_connection = True
                 return
-            if len(self.raw_requestline) > self.limits.max_request_line:
-                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            if not connections.busy(self.connection):
+                self.close_connection = True
                 return
-            if not self.parse_request():
-                return
-            self.rfile.end()
             self.connection.settimeout(self.limits.write_timeout)
             method = getattr(self, "do_" + self.command, None)
             if method is None:
@@ -141,9 +140,27 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except http.client.HTTPException:  # the request line alone exceeded the head budget
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
-        except OSError as error:  # timed out, reset, TLS alert: nobody left to answer
+        except OSError as error:  # timed out, reset, hung up, TLS alert: nobody left to answer
             log.debug("%s: connection dropped: %s", self.address_string(), type(error).__name__)
             self.close_connection = True
+
+    def _read_request(self) -> bool:
+        """The request line and headers, parsed, and the body, dropped, all within ``read_timeout``; False
+        when there is no request to answer (any error already answered)."""
+        self.rfile.begin()
+        self.raw_requestline = self.rfile.readline(self.limits.max_request_line + 1)
+        if not self.raw_requestline:
+            return False
+        if len(self.raw_requestline) > self.limits.max_request_line:
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return False
+        if len(str(self.raw_requestline, "iso-8859-1").split()) == 2:  # HTTP/0.9: no version, no headers
+            self.send_error(HTTPStatus.BAD_REQUEST)
+            return False
+        if not self.parse_request() or not self._drain_body():
+            return False
+        self.rfile.end()
+        return True
 
     def do_GET(self) -> None:
         self._handle(head=False)
@@ -157,8 +174,6 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
 
     def _handle(self, head: bool) -> None:
-        if not self._drain_body():
-            return
         path = urlsplit(self.path).path
         denied = self.app.access.check(path, self.headers.get("Authorization"))
         if denied is not None:
@@ -179,20 +194,24 @@ class Handler(BaseHTTPRequestHandler):
                 "/-/healthy": self._healthy, "/-/ready": self._ready}
 
     def _drain_body(self) -> bool:
-        """Read and drop a small body, so it is not taken for the next request; refuse a large one."""
+        """Read and drop a small body, so it is not taken for the next request; refuse a large one, and
+        one whose length is not clear, closing the connection."""
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             self._text(HTTPStatus.LENGTH_REQUIRED, "Length required", head=False)
             return False
-        length = self.headers.get("Content-Length", "0").strip()
-        size = int(length) if length.isdigit() else -1
-        if not 0 <= size <= self.limits.max_body_bytes:
+        try:
+            size = content_length(self.headers.get_all("Content-Length") or ())
+        except ValueError as error:
+            self.close_connection = True
+            self._text(HTTPStatus.BAD_REQUEST, f"Bad request: {error}", head=False)
+            return False
+        if size > self.limits.max_body_bytes:
             self.close_connection = True
             self._text(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request too large", head=False)
             return False
         if size:
             self.rfile.read(size)
-            self.connection.settimeout(self.limits.write_timeout)
         return True
 
     def _landing(self, head: bool) -> None:
@@ -255,6 +274,7 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The stdlib page echoes the request line back; a plain reason is enough and echoes nothing.
         self.close_connection = True
+        self.request_version = self.protocol_version  # else an error on the request line has no status line
         status = HTTPStatus(code)
         self._text(status, status.phrase, head=self.command == "HEAD")
 
