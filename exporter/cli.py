@@ -14,9 +14,8 @@ from exporter import __version__, logs
 from exporter.config.errors import ConfigError
 from exporter.config.loader import Config, load_config
 from exporter.runtime import build_app, build_runtime, target_names
-from exporter.web.config import WebConfig, load_web_config
+from exporter.web.reload import LiveTLSContext, LiveWebConfig
 from exporter.web.server import check_telemetry_path, make_server
-from exporter.web.tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +76,13 @@ def serve(
     stop: threading.Event,
     on_ready: Callable[[str], None] | None = None,
 ) -> int:
-    web: WebConfig | None = getattr(args, "web_config", None)
+    web: LiveWebConfig | None = getattr(args, "web_config", None)
     runtime = build_runtime(config)
     try:
-        tls = server_context(web.tls) if web is not None and web.tls is not None else None
-        sans = web.tls.client_allowed_sans if web is not None and web.tls is not None else ()
-        app = build_app(config, runtime, args.telemetry_path, web)
-        server = make_server(args.listen_address, app, tls=tls, allowed_sans=sans)
+        # Both follow the file as it changes: LiveTLSContext checks client_allowed_sans itself.
+        tls = LiveTLSContext(web) if web is not None and web.tls() is not None else None
+        app = build_app(config, runtime, args.telemetry_path, web.get if web is not None else None)
+        server = make_server(args.listen_address, app, tls=tls)
     except (OSError, ValueError) as error:
         log.error("cannot listen on %s: %s", args.listen_address, error)
         runtime.close()
@@ -113,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(args.log_level, args.log_format)
     stop = threading.Event()
     try:
-        args.web_config = load_web_config(args.web_config_file) if args.web_config_file else None
+        args.web_config = LiveWebConfig(args.web_config_file) if args.web_config_file else None
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1

@@ -107,9 +107,11 @@ def _registry(*collectors: Collector) -> CollectorRegistry:
     return registry
 
 
-def build_app(config: Config, runtime: Runtime, telemetry_path: str, web: WebConfig | None = None) -> App:
+def build_app(config: Config, runtime: Runtime, telemetry_path: str,
+              web: WebConfig | Callable[[], WebConfig] | None = None) -> App:
     """With a single target, ``/metrics`` carries its data and API telemetry; with ``targets:``, only the
-    build info, and each target is scraped through ``/probe``."""
+    build info, and each target is scraped through ``/probe``. ``web``: the web config, or a callable
+    giving the current one (``LiveWebConfig.get``)."""
     if config.multi_target:
         exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
     else:

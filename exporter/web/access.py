@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import bcrypt
@@ -27,6 +28,8 @@ REALM = 'Basic realm="swr-exporter", charset="UTF-8"'
 
 
 class TokenBucket:
+    """golang.org/x/time/rate's limiter, as the toolkit uses it: a burst of 0 refuses every request."""
+
     def __init__(self, limit: RateLimit, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._interval = limit.interval
         self._burst = float(limit.burst)
@@ -104,20 +107,54 @@ def _bcrypt_matches(password: bytes, hashed: bytes) -> bool:
         return False
 
 
-class AccessControl:
-    """Decides, per request, whether it may go on: None to serve it, else the status to answer."""
+@dataclass(frozen=True)
+class _Rules:
+    config: WebConfig
+    auth: BasicAuth | None
+    bucket: TokenBucket | None
 
-    def __init__(self, config: WebConfig | None = None,
+
+class AccessControl:
+    """Decides, per request, whether it may go on: None to serve it, else the status to answer.
+
+    ``config`` is a web config, or a callable giving the current one (``LiveWebConfig.get``), read at
+    every request as the toolkit does; the password cache and the rate limiter's bucket survive a
+    change that leaves the users or the limit as they were.
+    """
+
+    def __init__(self, config: WebConfig | Callable[[], WebConfig] | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        config = config or WebConfig()
-        self.headers: dict[str, str] = dict(config.headers)
-        self._excluded = config.excluded_paths
-        self._auth = BasicAuth(config.users) if config.users else None
-        self._bucket = TokenBucket(config.rate_limit, monotonic) if config.rate_limit else None
+        fixed = config if isinstance(config, WebConfig) else WebConfig()
+        self._source: Callable[[], WebConfig] = config if callable(config) else lambda: fixed
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._rules = self._build(self._source(), None)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The ``http_server_config.headers`` to add to every answer."""
+        return self._current().config.headers
 
     def check(self, path: str, authorization: str | None) -> HTTPStatus | None:
-        if self._bucket is not None and not self._bucket.allow():
+        rules = self._current()
+        if rules.bucket is not None and not rules.bucket.allow():
             return HTTPStatus.TOO_MANY_REQUESTS
-        if self._auth is None or path in self._excluded or self._auth.check(authorization):
+        if rules.auth is None or path in rules.config.excluded_paths or rules.auth.check(authorization):
             return None
         return HTTPStatus.UNAUTHORIZED
+
+    def _current(self) -> _Rules:
+        config = self._source()
+        if config is not self._rules.config:
+            with self._lock:
+                if config is not self._rules.config:
+                    self._rules = self._build(config, self._rules)
+        return self._rules
+
+    def _build(self, config: WebConfig, old: _Rules | None) -> _Rules:
+        auth = old.auth if old is not None and old.config.users == config.users else (
+            BasicAuth(config.users) if config.users else None)
+        limit = config.rate_limit
+        bucket = old.bucket if old is not None and old.config.rate_limit == limit else (
+            TokenBucket(limit, self._monotonic) if limit is not None else None)
+        return _Rules(config, auth, bucket)

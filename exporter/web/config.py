@@ -1,9 +1,11 @@
 """``--web.config.file``: TLS, basic auth and request rate limit, in the Prometheus exporter-toolkit format.
 
-The keys and meanings are those of prometheus/exporter-toolkit's ``docs/web-configuration.md``, so one
-file serves this exporter and Go exporters alike. One extension: ``basic_auth_excluded_paths``, exact
-paths served without basic auth (Kubernetes probes on ``/-/healthy`` cannot easily send a password).
-``tls_server_config`` is read by ``exporter.web.tls``.
+The keys, meanings and checks are those of prometheus/exporter-toolkit (``docs/web-configuration.md``,
+``web/tls_config.go``), so one file serves this exporter and Go exporters alike: the toolkit's own test
+configs are accepted or refused as its Go tests expect (tests/web/test_toolkit_parity.py), and
+docs/security.md lists each key with the few deliberate differences. One extension:
+``basic_auth_excluded_paths``, exact paths served without basic auth (Kubernetes probes on ``/-/healthy``
+cannot easily send a password). ``tls_server_config`` is read by ``exporter.web.tls``.
 
 Every problem is reported at once with its YAML path, in the same ConfigError as the configuration file.
 Password hashes are never echoed.
@@ -11,20 +13,30 @@ Password hashes are never echoed.
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exporter.config.durations import parse_duration
 from exporter.config.errors import WEB_CONFIG_FILE, ConfigError
 from exporter.config.fields import Context, Node, type_name
 from exporter.config.secret import Secret
 from exporter.config.yaml_file import read_yaml
 from exporter.web.tls import TLSServerConfig, parse_tls, server_context
 
-SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
-                    "X-XSS-Protection", "Strict-Transport-Security")
+# The headers the toolkit lets a file set, and the values it allows where the header is an enumeration.
+HEADER_VALUES: dict[str, tuple[str, ...]] = {
+    "Content-Security-Policy": (), "X-Frame-Options": ("deny", "sameorigin"),
+    "X-Content-Type-Options": ("nosniff",), "X-XSS-Protection": (), "Strict-Transport-Security": (),
+}
+# Go's HTTP/2 server refuses a TLS 1.2 suite list without one of these, and the toolkit with it.
+HTTP2_REQUIRED_SUITES = ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+
+SECURITY_HEADERS = tuple(HEADER_VALUES)
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_GO_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_DURATION = re.compile(rf"\+?(?:{_GO_PART.pattern})+")
 _TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit",
              "basic_auth_excluded_paths")
 _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
@@ -43,6 +55,10 @@ class WebConfig:
     excluded_paths: frozenset[str] = frozenset()
     headers: Mapping[str, str] = field(default_factory=dict)
     rate_limit: RateLimit | None = None
+
+    def files(self) -> tuple[Path, ...]:
+        """The files this config reads besides its own; a change to any of them changes the config."""
+        return self.tls.files() if self.tls is not None else ()
 
 
 def load_web_config(path: str | Path) -> WebConfig:
@@ -68,6 +84,7 @@ def parse_web_config(data: object, *, base_dir: Path, source: str = "<web config
         headers=_headers(root),
         rate_limit=_rate_limit(root),
     )
+    _check_http2_suites(root, config.tls)
     if config.tls is not None and not ctx.problems:
         try:
             server_context(config.tls)
@@ -111,29 +128,79 @@ def _headers(root: Node) -> dict[str, str]:
     if http is None:
         return {}
     http.check_keys(("http2", "headers"))
-    http.boolean("http2")  # accepted for compatibility; this server speaks HTTP/1.1
+    http.boolean("http2")  # this server speaks HTTP/1.1; see _check_http2_suites
     node = http.mapping("headers")
     if node is None:
         return {}
     node.check_keys(SECURITY_HEADERS)
-    headers = {name: node.string(name) for name in SECURITY_HEADERS}
-    for name, value in headers.items():
-        if value is not None and any(c in value for c in "\r\n"):
+    headers = {}
+    for name, allowed in HEADER_VALUES.items():
+        value = _header_value(node, name)
+        if value is None:
+            continue
+        if any(c in value for c in "\r\n"):
             node.add(name, "must be one line")
-            headers[name] = None
-    return {name: value for name, value in headers.items() if value is not None}
+        elif allowed and value not in allowed:
+            node.add(name, f"invalid value: must be one of {', '.join(allowed)}")
+        else:
+            headers[name] = value
+    return headers
+
+
+def _header_value(node: Node, name: str) -> str | None:
+    """Go's YAML reader gives a number its text (``X-XSS-Protection: 1``), and so does this one."""
+    value = node.data.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return node.string(name)
+
+
+def _check_http2_suites(root: Node, tls: TLSServerConfig | None) -> None:
+    """A file that Go exporters refuse to start with is refused here too, though this server has no HTTP/2."""
+    http = root.data.get("http_server_config")
+    http2 = http.get("http2") if isinstance(http, Mapping) else None
+    if tls is None or http2 is False or not tls.cipher_suites or tls.min_version >= ssl.TLSVersion.TLSv1_3:
+        return
+    if not any(name in HTTP2_REQUIRED_SUITES for name in tls.cipher_suites):
+        root.add("tls_server_config.cipher_suites",
+                 f"must include {' or '.join(HTTP2_REQUIRED_SUITES)} unless http_server_config.http2 is "
+                 "false (Go's HTTP/2 requires one: exporter-toolkit refuses the file without it)")
 
 
 def _rate_limit(root: Node) -> RateLimit | None:
+    """0 (``0``, ``0s``) turns the limit off, as in the toolkit. A burst of 0 refuses every request, as
+    in the toolkit; a missing burst, which the toolkit takes for 0, is refused rather than guessed."""
     node = root.mapping("rate_limit")
     if node is None:
         return None
     node.check_keys(("interval", "burst"))
-    text = node.string("interval", required="required")
-    burst = node.integer("burst", 1) if node.has("burst") else 1
-    try:
-        interval = parse_duration(text) if text is not None else None
-    except ValueError:
-        node.add("interval", f'invalid duration "{text}"')
+    interval = _interval(node)
+    burst = node.integer("burst", 0)
+    if interval and not node.has("burst"):
+        node.add("burst", "required with an interval (exporter-toolkit takes a missing burst as 0 and "
+                          "answers every request with 429)")
+    return RateLimit(interval, burst) if interval and burst is not None else None
+
+
+def _interval(node: Node) -> float | None:
+    value = node.data.get("interval")
+    if value == 0 and not isinstance(value, bool):
+        return 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Go reads a bare number as nanoseconds: refuse rather than differ or surprise.
+        node.add("interval", f'invalid duration {value}: give a unit, e.g. "{value}s", or 0 for off')
         return None
-    return RateLimit(interval, burst or 1) if interval else None  # 0 disables, as in the toolkit
+    text = node.string("interval", required="required")
+    seconds = go_duration(text) if text is not None else None
+    if text is not None and seconds is None:
+        node.add("interval", f'invalid duration "{text}"')
+    return seconds
+
+
+def go_duration(text: str) -> float | None:
+    """Seconds in a Go ``time.Duration`` (the toolkit's type for the interval); None if it is not one."""
+    if text == "0":
+        return 0.0
+    if not _GO_DURATION.fullmatch(text):
+        return None
+    return sum(float(number) * _GO_UNITS[unit] for number, unit in _GO_PART.findall(text))

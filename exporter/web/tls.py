@@ -1,9 +1,9 @@
 """TLS of the HTTP server: ``tls_server_config`` of the web config file and the ``ssl`` context it makes.
 
-Names and defaults are those of prometheus/exporter-toolkit, so one file serves this exporter and Go
-exporters alike. What Python's ``ssl`` cannot do is refused with a message rather than silently ignored:
-``client_auth_type`` RequestClientCert and RequireAnyClientCert (a certificate asked for but not verified)
-and ``curve_preferences``.
+Names, defaults and checks are those of prometheus/exporter-toolkit (``web/tls_config.go``), so one file
+serves this exporter and Go exporters alike; docs/security.md lists every key beside the toolkit's
+behaviour. Refused with a message rather than silently ignored: ``client_auth_type`` RequestClientCert and
+RequireAnyClientCert (a certificate asked for but not verified) and ``curve_preferences`` (OpenSSL chooses).
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ CLIENT_AUTH = {
     "RequireAndVerifyClientCert": ssl.CERT_REQUIRED,
 }
 _UNVERIFIED_CLIENT_AUTH = ("RequestClientCert", "RequireAnyClientCert")
-# Go's names (crypto/tls) of the TLS 1.2 suites it calls secure, and OpenSSL's names for them.
+# Go's names of the suites crypto/tls.CipherSuites() lists, with OpenSSL's names for the TLS 1.2 ones.
+# TLS 1.3 suites cannot be chosen in Go (nor in Python's ssl): the toolkit accepts their names, and so
+# does this exporter, and both leave TLS 1.3 negotiation to the library.
+TLS13_CIPHER_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 CIPHER_SUITES = {
     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
     "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -59,8 +62,12 @@ class TLSServerConfig:
     client_allowed_sans: tuple[str, ...] = ()
     min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
-    ciphers: tuple[str, ...] = ()
+    cipher_suites: tuple[str, ...] = ()  # Go's names, as given
     prefer_server_ciphers: bool = True
+
+    def files(self) -> tuple[Path, ...]:
+        """The files this config reads; a change to any of them is a change of the config."""
+        return tuple(path for path in (self.cert_file, self.key_file, self.client_ca_file) if path)
 
 
 def parse_tls(node: Node) -> TLSServerConfig:
@@ -73,16 +80,19 @@ def parse_tls(node: Node) -> TLSServerConfig:
             node.add(name, f"give either {name} or {path_key}, not both")
         elif inline is None and not node.has(path_key):
             node.add(path_key, f"required with tls_server_config (or {name} inline)")
+    if node.has("client_ca") and node.has("client_ca_file"):
+        node.add("client_ca", "give either client_ca or client_ca_file, not both")
     if node.has("curve_preferences"):
         node.add("curve_preferences", "not supported by this exporter (OpenSSL chooses the curves)")
+    max_version = _version(node, "max_version", ssl.TLSVersion.TLSv1_3)
     return TLSServerConfig(
         cert_file=cert_file, key_file=key_file, cert=cert, key=Secret(key) if key else None,
         client_auth=_client_auth(node),
         client_ca_file=node.file_path("client_ca_file"), client_ca=node.string("client_ca"),
         client_allowed_sans=node.strings("client_allowed_sans") or (),
         min_version=_version(node, "min_version", ssl.TLSVersion.TLSv1_2),
-        max_version=_version(node, "max_version", ssl.TLSVersion.TLSv1_3),
-        ciphers=_ciphers(node),
+        max_version=max_version,
+        cipher_suites=_cipher_suites(node, max_version),
         prefer_server_ciphers=node.boolean("prefer_server_cipher_suites") is not False,
     )
 
@@ -97,8 +107,12 @@ def _client_auth(node: Node) -> ssl.VerifyMode:
         node.add("client_auth_type", f"must be one of {', '.join(CLIENT_AUTH)}")
         return ssl.CERT_NONE
     mode = CLIENT_AUTH[name]
-    if mode != ssl.CERT_NONE and not (node.has("client_ca_file") or node.has("client_ca")):
-        node.add("client_ca_file", f"required with client_auth_type {name}")
+    # Without a CA the toolkit verifies client certificates against the system's roots (Go's default),
+    # and so does server_context. A CA without a policy would verify nothing: the toolkit refuses it.
+    if mode == ssl.CERT_NONE and (node.has("client_ca_file") or node.has("client_ca")):
+        node.add("client_auth_type", "required with client_ca_file or client_ca, which verify nothing "
+                                     "without it (a client CA without a client auth policy): "
+                                     "use RequireAndVerifyClientCert")
     if node.has("client_allowed_sans") and mode != ssl.CERT_REQUIRED:
         node.add("client_allowed_sans", "needs client_auth_type RequireAndVerifyClientCert")
     return mode
@@ -114,12 +128,22 @@ def _version(node: Node, key: str, default: ssl.TLSVersion) -> ssl.TLSVersion:
     return TLS_VERSIONS[name]
 
 
-def _ciphers(node: Node) -> tuple[str, ...]:
+def _cipher_suites(node: Node, max_version: ssl.TLSVersion) -> tuple[str, ...]:
     names = node.strings("cipher_suites") or ()
+    known = [name for name in names if name in CIPHER_SUITES or name in TLS13_CIPHER_SUITES]
     for name in names:
-        if name not in CIPHER_SUITES:
+        if name not in known:
             node.add("cipher_suites", f"unknown or insecure cipher suite {name}")
-    return tuple(CIPHER_SUITES[name] for name in names if name in CIPHER_SUITES)
+    if known and max_version < ssl.TLSVersion.TLSv1_3 and not any(name in CIPHER_SUITES for name in known):
+        node.add("cipher_suites", "lists TLS 1.3 suites only, so no TLS version up to max_version has one")
+    return tuple(known)
+
+
+def openssl_ciphers(cipher_suites: tuple[str, ...]) -> str | None:
+    """The OpenSSL cipher string for TLS 1.2 and below; None leaves OpenSSL's defaults."""
+    if not cipher_suites:
+        return None
+    return ":".join(CIPHER_SUITES[name] for name in cipher_suites if name in CIPHER_SUITES)
 
 
 def server_context(tls: TLSServerConfig) -> ssl.SSLContext:
@@ -131,12 +155,19 @@ def server_context(tls: TLSServerConfig) -> ssl.SSLContext:
     context.verify_mode = tls.client_auth
     if tls.client_ca_file is not None:
         context.load_verify_locations(cafile=str(tls.client_ca_file))
-    if tls.client_ca is not None:
+    elif tls.client_ca is not None:
         context.load_verify_locations(cadata=tls.client_ca)
-    if tls.ciphers:
-        context.set_ciphers(":".join(tls.ciphers))
+    elif tls.client_auth != ssl.CERT_NONE:
+        context.load_default_certs(ssl.Purpose.CLIENT_AUTH)  # Go's ClientCAs nil: the system's roots
+    ciphers = openssl_ciphers(tls.cipher_suites)
+    if ciphers == "":  # TLS 1.3 suites only: as in Go, no TLS 1.2 suite is left
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+    elif ciphers is not None:
+        context.set_ciphers(ciphers)
     if tls.prefer_server_ciphers:
         context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    else:  # Python sets it on every new context: false must clear it
+        context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
     return context
 
 
