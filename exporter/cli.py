@@ -19,6 +19,9 @@ from exporter.web.server import check_telemetry_path, make_server
 
 log = logging.getLogger(__name__)
 
+# Seconds the pollers get to end after SIGTERM; their requests have been cancelled by then.
+SHUTDOWN_GRACE = 1.0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -98,9 +101,11 @@ def serve(
     server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     server_thread.start()
     stop.wait()
+    runtime.close()  # first: requests in flight end at once, and the pollers with them
     server.shutdown()
     server.server_close()
-    runtime.close()
+    # Let the pollers finish before the interpreter shuts down under them (no new thread pools then).
+    runtime.join(SHUTDOWN_GRACE)
     return 0
 
 

@@ -85,9 +85,10 @@ class Runtime:
         return bool(self.targets) and all(target.alive() for target in self.targets)
 
     def join(self, timeout: float) -> None:
-        """Wait for the pollers to end after ``stop`` was set, at most ``timeout`` seconds each."""
+        """Wait for the pollers to end after ``stop`` was set, at most ``timeout`` seconds in all."""
+        deadline = time.monotonic() + timeout
         for target in self.targets:
-            target.join(timeout)
+            target.join(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         for target in self.targets:

@@ -26,17 +26,22 @@ R = TypeVar("R")
 Pairs = Sequence[tuple[str, object]]
 Item = dict[str, Any]
 
+# 10,000 pages of 1,000 are ten million repositories, far beyond any real account: a total that needs
+# more pages is a lie of the API, and believing it would mean as many requests (and offsets in memory).
+MAX_PAGES = 10_000
+
 
 class SwrClient:
     """The calls of :class:`~exporter.swr.api.SwrApi`; every request goes through ``transport``."""
 
     def __init__(self, transport: Transport, *, endpoint: str, auth: RequestAuth,
-                 project_id: str | None = None, page_size: int = 1000) -> None:
+                 project_id: str | None = None, page_size: int = 1000, max_pages: int = MAX_PAGES) -> None:
         self._transport = transport
         self._endpoint = endpoint
         self._auth = auth
         self._project_id = project_id
         self._page_size = page_size
+        self._max_pages = max(1, max_pages)
 
     @property
     def project_id(self) -> str | None:
@@ -80,10 +85,11 @@ class SwrClient:
         """fn over items in parallel, results in input order; an ApiError takes its item's slot.
 
         A fresh pool per call, so a fn that itself calls map() never waits for its own pool; the
-        transport's semaphore, not the pools, bounds the requests in flight.
+        transport's semaphore, not the pools, bounds the requests in flight. Once the client is closed
+        every fn fails at once, without a pool: none may be started while the interpreter shuts down.
         """
-        work = list(items)
-        if len(work) <= 1:
+        work = items if isinstance(items, Sequence) else list(items)
+        if len(work) <= 1 or self._transport.closed:
             return [_capture(fn, item) for item in work]
         pool = ThreadPoolExecutor(max_workers=min(self._transport.max_concurrency, len(work)),
                                   thread_name_prefix="swr-client")
@@ -117,24 +123,43 @@ class SwrClient:
                     total: int | None) -> list[list[Item]]:
         """The pages after a first one of ``first`` items: in parallel when the total is known."""
         size = self._page_size
-        pages: list[list[Item]] = []
         if total is not None and 0 < first < min(size, total):
             # Fewer items than asked for while the total says there are more: the server caps the
             # page size below our limit. Step by what it sends, and ask that as the limit too: SWR
             # wants every offset to be 0 or a multiple of the limit sent.
             size = first
         elif first < size:
-            return pages
-        if total is not None:
-            for page in self.map(lambda offset: self._page(operation, path, pairs, offset, size)[0],
-                                 range(size, total, size)):
-                if isinstance(page, ApiError):
-                    raise page
-                pages.append(page)
-            return pages
+            return []
+        if total is None:
+            return self._sequential_pages(operation, path, pairs, size)
+        if -(-total // size) > self._max_pages:
+            self._refuse(operation, f"a total of {total}", size)
+        pages: list[list[Item]] = []
+        # range() is lazy and sized: no list of offsets however large the total.
+        for page in self.map(lambda offset: self._page(operation, path, pairs, offset, size)[0],
+                             range(size, total, size)):
+            if isinstance(page, ApiError):
+                raise page
+            pages.append(page)
+        return pages
+
+    def _sequential_pages(self, operation: str, path: str, pairs: Pairs, size: int) -> list[list[Item]]:
+        """Without a total: one page after the other until one is short, at most ``max_pages`` in all."""
+        pages: list[list[Item]] = []
         while not pages or len(pages[-1]) == size:
+            if len(pages) + 1 >= self._max_pages:
+                self._refuse(operation, "full pages", size)
             pages.append(self._page(operation, path, pairs, (len(pages) + 1) * size, size)[0])
         return pages
+
+    def _refuse(self, operation: str, what: str, size: int) -> None:
+        """Raise an InvalidResponse, counted like any other: more pages than ``max_pages`` cannot be true."""
+        detail = f"{what} of {size} items need more than {self._max_pages} pages"
+
+        def parse() -> None:
+            raise InvalidResponse(operation, detail)
+
+        self.decode(operation, parse)
 
     def _page(self, operation: str, path: str, pairs: Pairs, offset: int,
               limit: int) -> tuple[list[Item], int | None]:

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from exporter.config.secret import Secret
 from exporter.swr.signing import authorization, sdk_date
-from exporter.swr.tokens import FileToken, IamFetch, IamPasswordToken, StaticToken, TokenError, TokenSource
+from exporter.swr.tokens import (
+    BACKOFF_FIRST,
+    BACKOFF_MAX,
+    FileToken,
+    IamFetch,
+    IamPasswordToken,
+    StaticToken,
+    TokenError,
+    TokenSource,
+)
 
 if TYPE_CHECKING:
     from exporter.config.model import AuthConfig
@@ -43,6 +52,10 @@ class RequestAuth(Protocol):
 
     def on_unauthorized(self) -> bool:
         """Called after a 401, on the thread that sent; True when a retry may now succeed."""
+        ...
+
+    def on_accepted(self) -> None:
+        """Called after any answer but a 401, on the thread that sent: the credentials were accepted."""
         ...
 
 
@@ -110,25 +123,36 @@ class AkSkAuth:
             log.info("security token changed; retrying the rejected request")
         return changed
 
+    def on_accepted(self) -> None:
+        """Nothing to learn: a signature carries no state."""
+
 
 class TokenAuth:
     """``X-Auth-Token`` authentication with a token from a :class:`TokenSource`.
 
-    After a 401 the token is dropped and the request may be retried once per token value. A token that
-    was itself obtained by such a refresh and is rejected again is not refreshed: the credentials, not
-    the token's age, are the problem, and refreshing again would only hammer IAM.
+    After a 401 the token is dropped and the request may be retried once per token value. A token
+    obtained by such a refresh and rejected before any answer accepted it points at the credentials
+    rather than the token: the next refresh then waits a back-off (30 s doubling to 10 min, on
+    ``clock``), so that broken credentials cannot hammer IAM into locking the account, yet renewal never
+    stops for good. A refreshed token that is accepted resets the back-off: each later revocation is
+    recovered from at once.
     """
 
     _REMEMBERED = 16
 
-    def __init__(self, source: TokenSource, project_id: str | None = None) -> None:
+    def __init__(self, source: TokenSource, project_id: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._source = source
         self._project_id = project_id
+        self._clock = clock
         self._lock = threading.Lock()
         self._sent = threading.local()  # the transport calls on_unauthorized on the thread that sent
         self._rejected: deque[Secret] = deque(maxlen=self._REMEMBERED)
         self._refresh_pending = False
-        self._refreshed: Secret | None = None
+        self._refreshed: Secret | None = None  # obtained by a refresh, not yet accepted
+        self._strikes = 0  # refreshed tokens rejected in a row
+        self._held: Secret | None = None  # a rejected refreshed token, kept until ``_hold_until``
+        self._hold_until = 0.0
 
     @property
     def project_id(self) -> str | None:
@@ -152,17 +176,36 @@ class TokenAuth:
 
     def on_unauthorized(self) -> bool:
         failed: Secret | None = getattr(self._sent, "token", None)
+        if failed is None:
+            return False
         with self._lock:
-            if failed is None or failed in self._rejected:
-                return False
-            self._rejected.append(failed)
-            if failed == self._refreshed:
-                log.warning("a freshly obtained token was rejected too (401); not refreshing it again")
-                return False
+            if failed in self._rejected:
+                if failed != self._held or self._clock() < self._hold_until:
+                    return False
+                self._held = None  # its back-off is over: refresh it now
+            else:
+                self._rejected.append(failed)
+                if failed == self._refreshed:
+                    self._hold(failed)
+                    return False
             self._refresh_pending = True
         self._source.invalidate()
         log.info("token rejected (401); refreshing it once")
         return True
+
+    def on_accepted(self) -> None:
+        token = getattr(self._sent, "token", None)
+        if token is None or token != self._refreshed:
+            return
+        with self._lock:
+            if token == self._refreshed:
+                self._refreshed, self._strikes = None, 0
+
+    def _hold(self, token: Secret) -> None:
+        self._strikes += 1
+        delay = min(BACKOFF_FIRST * 2 ** (self._strikes - 1), BACKOFF_MAX)
+        self._held, self._hold_until = token, self._clock() + delay
+        log.warning("a freshly obtained token was rejected too (401); refreshing it again in %.0fs", delay)
 
 
 def build_auth(
@@ -186,11 +229,11 @@ def build_auth(
         source = IamPasswordToken(
             fetch_iam_token, cfg.username, cfg.password, cfg.domain, project_id, region, clock
         )
-        return TokenAuth(source, project_id)
+        return TokenAuth(source, project_id, clock)
     if cfg.type == "token":
         if cfg.token_file is None:
             raise ValueError("auth.type token needs token_file")
-        return TokenAuth(FileToken(cfg.token_file), project_id)
+        return TokenAuth(FileToken(cfg.token_file), project_id, clock)
     raise ValueError(f"unknown auth.type {cfg.type!r}")
 
 

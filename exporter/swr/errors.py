@@ -77,7 +77,7 @@ def parse_error(text: str) -> tuple[str | None, str | None, str | None]:
     """
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
         return None, _shorten(text), None
     found = _find_error(data)
     code, message = found if found else (None, _shorten(text))

@@ -19,11 +19,11 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from exporter import __version__
 from exporter.swr.api import RequestObserver
 from exporter.swr.credentials import RequestAuth
+from exporter.swr.deadline import Attempt, Deadlines, new_session
 from exporter.swr.errors import RETRYABLE, ApiError, InvalidResponse, parse_error, status_reason
 from exporter.swr.ratelimit import RateLimiter, backoff_delay, retry_after_seconds
 from exporter.swr.signing import canonical_query
@@ -84,7 +84,8 @@ class Transport:
         self._max_concurrency = max(1, max_concurrency)
         self._observer: RequestObserver = observer or _NoObserver()
         self._verify = verify
-        self._session = session or _new_session(self._max_concurrency)
+        self._session = session or new_session(self._max_concurrency)
+        self._deadlines = Deadlines(timeout)
         self._closed = threading.Event()
         # Back-off waits end early when the transport is closed, so SIGTERM is not held up by a Retry-After.
         self._sleep = sleep or self._closed.wait
@@ -100,6 +101,10 @@ class Transport:
     @property
     def max_concurrency(self) -> int:
         return self._max_concurrency
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
 
     def send(self, operation: str, method: str, endpoint: str, path: str, pairs: Pairs = (), *,
              auth: RequestAuth | None, body: bytes | None = None) -> Reply:
@@ -125,8 +130,10 @@ class Transport:
 
     def close(self) -> None:
         """Fail every request from now on, at once: a poll in progress then ends in moments instead of
-        holding the process at shutdown until its last page, tag list or back-off is done."""
+        holding the process at shutdown until its last page, tag list or back-off is done. Requests in
+        flight end too: their sockets are shut down, which interrupts a read blocked on a silent server."""
         self._closed.set()
+        self._deadlines.cancel()
         self._session.close()
 
     def _send(self, call: _Call, auth: RequestAuth | None) -> requests.Response:
@@ -134,7 +141,7 @@ class Transport:
         reauthorized = False
         while True:
             if self._closed.is_set():
-                raise ApiError(call.operation, "network", detail="client closed: the exporter is stopping")
+                raise _closed_error(call)
             try:
                 return self._attempt(call, auth)
             except ApiError as error:
@@ -162,23 +169,36 @@ class Transport:
         with self._semaphore:
             self._limiter.wait()
             started = self._monotonic()
-            try:
-                response = self._session.request(
-                    call.method, call.url, headers=headers, data=call.body, timeout=self._timeout,
-                    allow_redirects=False, verify=self._verify)
-            except requests.RequestException as exc:
-                raise self._transport_error(call, exc, started) from exc
+            # The deadline covers the whole attempt, body included: a socket timeout bounds each read.
+            with self._deadlines.attempt() as attempt:
+                try:
+                    response = self._session.request(
+                        call.method, call.url, headers=headers, data=call.body, timeout=self._timeout,
+                        allow_redirects=False, verify=self._verify)
+                except requests.RequestException as exc:
+                    raise self._transport_error(call, exc, started, attempt) from exc
+                if attempt.expired or attempt.cancelled:  # cut short, yet complete-looking
+                    raise self._transport_error(call, None, started, attempt)
         self._observer.request(call.operation, str(response.status_code), self._monotonic() - started)
+        if auth is not None and response.status_code != 401:
+            auth.on_accepted()
         if response.status_code < 400:
             return response
         raise self._status_error(call, response)
 
-    def _transport_error(self, call: _Call, exc: requests.RequestException, started: float) -> ApiError:
-        reason = "timeout" if isinstance(exc, requests.Timeout) else "network"
+    def _transport_error(self, call: _Call, exc: requests.RequestException | None, started: float,
+                         attempt: Attempt) -> ApiError:
+        if attempt.cancelled:
+            return _closed_error(call)
+        reason = "timeout" if attempt.expired or isinstance(exc, requests.Timeout) else "network"
         self._observer.request(call.operation, "error", self._monotonic() - started)
         self._observer.error(call.operation, reason)
-        what = "timed out talking to" if reason == "timeout" else "network error talking to"
-        return ApiError(call.operation, reason, detail=f"{what} {call.host} ({type(exc).__name__})")
+        if attempt.expired:
+            detail = f"no complete answer from {call.host} within {self._timeout:g}s"
+        else:
+            what = "timed out talking to" if reason == "timeout" else "network error talking to"
+            detail = f"{what} {call.host} ({type(exc).__name__})"
+        return ApiError(call.operation, reason, detail=detail)
 
     def _status_error(self, call: _Call, response: requests.Response) -> ApiError:
         code, message, body_request_id = parse_error(response.text)
@@ -213,15 +233,14 @@ def _reply(operation: str, response: requests.Response) -> Reply:
         data = json.loads(response.content)
     except ValueError:
         raise InvalidResponse(operation, "not JSON", status=status, request_id=request_id) from None
+    except RecursionError:  # arrays or objects nested deeper than the interpreter's stack
+        raise InvalidResponse(operation, "JSON nested too deeply", status=status,
+                              request_id=request_id) from None
     return Reply(operation, status, request_id, response.headers, data)
 
 
-def _new_session(pool_size: int) -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_maxsize=pool_size, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+def _closed_error(call: _Call) -> ApiError:
+    return ApiError(call.operation, "network", detail="client closed: the exporter is stopping")
 
 
 def _request_id(response: requests.Response) -> str | None:

@@ -35,6 +35,7 @@ class FakeAuth:
         self.token = secrets.token_hex(16)
         self.calls: list[AuthCall] = []
         self.unauthorized = 0
+        self.accepted = 0
 
     def headers(self, method: str, host: str, path: str, query: str, body: bytes | None,
                 base: Mapping[str, str]) -> dict[str, str]:
@@ -46,6 +47,9 @@ class FakeAuth:
         if self.refresh:
             self.token = secrets.token_hex(16)
         return self.refresh
+
+    def on_accepted(self) -> None:
+        self.accepted += 1
 
 
 @dataclass
@@ -102,7 +106,7 @@ class Harness:
     clock: FakeClock
 
 
-CLIENT_OPTIONS = ("endpoint", "project_id", "page_size")
+CLIENT_OPTIONS = ("endpoint", "project_id", "page_size", "max_pages")
 
 
 def make_transport(clock: FakeClock, observer: FakeObserver, **overrides: Any) -> Transport:
