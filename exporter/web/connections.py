@@ -25,8 +25,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 
-from exporter.web.tls import peer_allowed
-
 log = logging.getLogger(__name__)
 
 
@@ -215,7 +213,6 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128  # socketserver's 5 makes a burst of scrapers wait for SYN retransmits
     limits: Limits
     tls: ssl.SSLContext | None = None
-    allowed_sans: tuple[str, ...] = ()
 
     def server_activate(self) -> None:
         super().server_activate()
@@ -272,10 +269,6 @@ class Server(ThreadingHTTPServer):
             connection.do_handshake()
         except (OSError, ValueError) as error:
             log.debug("TLS handshake failed: %s", getattr(error, "reason", None) or type(error).__name__)
-            self._drop(connection)
-            return None
-        if not peer_allowed(connection.getpeercert(), self.allowed_sans):
-            log.debug("TLS client certificate names none of client_allowed_sans")
             self._drop(connection)
             return None
         return connection

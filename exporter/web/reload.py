@@ -23,7 +23,7 @@ from socket import socket
 
 from exporter.config.errors import WEB_CONFIG_FILE, ConfigError
 from exporter.web.config import WebConfig, load_web_config
-from exporter.web.tls import peer_allowed, server_context
+from exporter.web.tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,6 @@ class LiveWebConfig:
         try:
             if config.tls is not None and problem is None:
                 context = server_context(config.tls)
-                context.sslsocket_class = _checking_sans(config.tls.client_allowed_sans)
         except (ssl.SSLError, OSError, ValueError) as error:  # a file changed again since the check
             problem = f"tls_server_config: cannot load the certificate, key or CA ({type(error).__name__})"
         if problem is not None:
@@ -103,22 +102,6 @@ def _identity(path: Path) -> tuple[int, int, int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
-class SANCheckedSocket(ssl.SSLSocket):
-    """A TLS connection whose handshake ends with the ``client_allowed_sans`` check (the toolkit's
-    ``VerifyPeerCertificate``), so the SANs follow the file like the rest of the TLS settings."""
-
-    allowed_sans: tuple[str, ...] = ()
-
-    def do_handshake(self, block: bool = False) -> None:
-        super().do_handshake(block)
-        if not peer_allowed(self.getpeercert(), self.allowed_sans):
-            raise ssl.SSLError("the client certificate names none of client_allowed_sans")
-
-
-def _checking_sans(allowed: tuple[str, ...]) -> type[ssl.SSLSocket]:
-    return type("SANCheckedSocket", (SANCheckedSocket,), {"allowed_sans": allowed})
 
 
 class LiveTLSContext(ssl.SSLContext):

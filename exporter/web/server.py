@@ -282,11 +282,13 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
 
-def make_server(address: str, app: App, *, limits: Limits | None = None, tls: ssl.SSLContext | None = None,
-                allowed_sans: Sequence[str] = ()) -> Server:
+def make_server(address: str, app: App, *, limits: Limits | None = None,
+                tls: ssl.SSLContext | None = None) -> Server:
+    """``tls``: the server's context; client_allowed_sans is checked inside the handshake
+    (``web.tls.SANCheckedSocket``), so it follows the web config file like the rest."""
     limits = limits or Limits()
     host, port = parse_listen_address(address)
     handler = type("BoundHandler", (Handler,), {"app": app, "limits": limits})
     server_class = type("BoundServer", (Server6 if ":" in host else Server,),
-                        {"limits": limits, "tls": tls, "allowed_sans": tuple(allowed_sans)})
+                        {"limits": limits, "tls": tls})
     return server_class((host or "0.0.0.0", port), handler)

@@ -168,7 +168,25 @@ def server_context(tls: TLSServerConfig) -> ssl.SSLContext:
         context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
     else:  # Python sets it on every new context: false must clear it
         context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    if tls.client_allowed_sans:
+        context.sslsocket_class = _checking_sans(tls.client_allowed_sans)
     return context
+
+
+class SANCheckedSocket(ssl.SSLSocket):
+    """A TLS connection whose handshake ends with the ``client_allowed_sans`` check (the toolkit's
+    ``VerifyPeerCertificate``): part of the context, so it follows the web config like the rest."""
+
+    allowed_sans: tuple[str, ...] = ()
+
+    def do_handshake(self, block: bool = False) -> None:
+        super().do_handshake(block)
+        if not peer_allowed(self.getpeercert(), self.allowed_sans):
+            raise ssl.SSLError("the client certificate names none of client_allowed_sans")
+
+
+def _checking_sans(allowed: tuple[str, ...]) -> type[ssl.SSLSocket]:
+    return type("SANCheckedSocket", (SANCheckedSocket,), {"allowed_sans": allowed})
 
 
 def _load_chain(context: ssl.SSLContext, tls: TLSServerConfig) -> None:

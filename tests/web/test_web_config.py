@@ -223,8 +223,7 @@ def serve(tmp_path, web: dict):
     poller = FakePoller()
     poller.first_poll_done.set()
     app = App(Exposition(CollectorRegistry()), [poller], alive=lambda: True, access=AccessControl(config))
-    server = make_server("127.0.0.1:0", app, tls=server_context(config.tls),
-                         allowed_sans=config.tls.client_allowed_sans)
+    server = make_server("127.0.0.1:0", app, tls=server_context(config.tls))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
