@@ -5,7 +5,7 @@ The README's metric table is checked against this module by a test, so the two c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -44,6 +44,18 @@ def add(family: GaugeMetricFamily | CounterMetricFamily, labels: Sequence[str], 
     """One sample, unless the value is unknown: a missing value is never exported as 0."""
     if value is not None:
         family.add_metric(list(labels), float(value))
+
+
+def valued_families(
+    specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]]
+) -> list[GaugeMetricFamily | CounterMetricFamily]:
+    """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
+    order; an unknown value gives no sample."""
+    families = [spec.counter() if spec.type == "counter" else spec.gauge() for spec in specs]
+    for labels, values in rows:
+        for family, value in zip(families, values, strict=True):
+            add(family, labels, value)
+    return families
 
 
 def flag(value: bool | None) -> int | None:

@@ -62,11 +62,7 @@ def fetch(ctx: FetchContext) -> Overview:
 
 
 def families(_: Overview, kept: Sequence[Overview]) -> Iterator[Metric]:
-    valued = [spec.gauge() for spec in VALUED]
-    for overview in kept:
-        for family, value in zip(valued, overview.values(), strict=True):
-            metrics.add(family, [], value)
-    yield from valued
+    yield from metrics.valued_families(VALUED, (((), overview.values()) for overview in kept))
 
 
 SPEC: CollectorSpec[Overview, Overview] = CollectorSpec(

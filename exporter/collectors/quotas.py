@@ -50,12 +50,8 @@ def fetch(ctx: FetchContext) -> tuple[Quota, ...]:
 def families(_: tuple[Quota, ...], kept: Sequence[Quota]) -> Iterator[Metric]:
     if not kept:
         return
-    limit, used = metrics.QUOTA_LIMIT.gauge(), metrics.QUOTA_USED.gauge()
-    for quota in kept:
-        metrics.add(limit, [quota.key], quota.limit)
-        metrics.add(used, [quota.key], quota.used)
-    yield limit
-    yield used
+    rows = (((quota.key,), (quota.limit, quota.used)) for quota in kept)
+    yield from metrics.valued_families((metrics.QUOTA_LIMIT, metrics.QUOTA_USED), rows)
 
 
 SPEC: CollectorSpec[tuple[Quota, ...], Quota] = CollectorSpec(

@@ -173,14 +173,10 @@ def _briefs_with_carry_over(
 
 def families(_: tuple[Repository, ...], kept: Sequence[Repository]) -> Iterator[Metric]:
     info = metrics.REPOSITORY_INFO.gauge()
-    valued = [spec.counter() if spec.type == "counter" else spec.gauge() for spec in VALUED]
     for repo in kept:
-        labels = (repo.organization, repo.name)
-        info.add_metric([*labels, repo.category], 1.0)
-        for family, value in zip(valued, repo.values(), strict=True):
-            metrics.add(family, labels, value)
+        info.add_metric([repo.organization, repo.name, repo.category], 1.0)
     yield info
-    yield from valued
+    yield from metrics.valued_families(VALUED, (((r.organization, r.name), r.values()) for r in kept))
 
 
 SPEC: CollectorSpec[tuple[Repository, ...], Repository] = CollectorSpec(

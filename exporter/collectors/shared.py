@@ -84,14 +84,14 @@ def families(everything: tuple[SharedRepository, ...], kept: Sequence[SharedRepo
         totals.add_metric([direction], float(sum(r.direction == direction for r in everything)))
     yield totals
     info = metrics.SHARED_REPOSITORY_INFO.gauge()
-    valued = [spec.gauge() for spec in VALUED]
     for repo in kept:
-        labels = (repo.direction, repo.owner_account, repo.organization, repo.name)
-        info.add_metric([*labels, repo.category], 1.0)
-        for family, value in zip(valued, repo.values(), strict=True):
-            metrics.add(family, labels, value)
+        info.add_metric([*_labels(repo), repo.category], 1.0)
     yield info
-    yield from valued
+    yield from metrics.valued_families(VALUED, ((_labels(repo), repo.values()) for repo in kept))
+
+
+def _labels(repo: SharedRepository) -> tuple[str, str, str, str]:
+    return repo.direction, repo.owner_account, repo.organization, repo.name
 
 
 SPEC: CollectorSpec[tuple[SharedRepository, ...], SharedRepository] = CollectorSpec(

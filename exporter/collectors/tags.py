@@ -75,13 +75,8 @@ def fetch(ctx: FetchContext) -> tuple[Image, ...]:
 
 
 def families(_: tuple[Image, ...], kept: Sequence[Image]) -> Iterator[Metric]:
-    size, updated = metrics.IMAGE_SIZE.gauge(), metrics.IMAGE_UPDATED.gauge()
-    for image in kept:
-        labels = [image.organization, image.repository, image.tag]
-        metrics.add(size, labels, image.size_bytes)
-        metrics.add(updated, labels, image.updated)
-    yield size
-    yield updated
+    rows = (((i.organization, i.repository, i.tag), (i.size_bytes, i.updated)) for i in kept)
+    yield from metrics.valued_families((metrics.IMAGE_SIZE, metrics.IMAGE_UPDATED), rows)
 
 
 SPEC: CollectorSpec[tuple[Image, ...], Image] = CollectorSpec(
