@@ -18,6 +18,7 @@ from exporter.simulator import Account, Behaviour, Dataset, Simulator
 from exporter.simulator.__main__ import build, parse_args
 from exporter.simulator.data import CATEGORIES, valid_organization_name
 from exporter.simulator.evolve import repo_state
+from tests.simulator.calls import login
 
 START = 1_700_000_000.0
 REPO_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
@@ -26,15 +27,6 @@ REPO_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0
 def snapshot(ds: Dataset) -> list[Any]:
     things: list[Any] = [*ds.organizations, *ds.repositories, *ds.shared_with_me]
     return [dataclasses.asdict(thing) for thing in things]
-
-
-def token_for(sim: Simulator) -> dict[str, str]:
-    account = sim.account
-    user = {"domain": {"name": account.domain_name}, "name": account.username, "password": account.password}
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": user}},
-                     "scope": {"project": {"id": account.project_id}}}}
-    resp = requests.post(f"{sim.base_url}/v3/auth/tokens", json=body, timeout=5)
-    return {"X-Auth-Token": resp.headers["X-Subject-Token"]}
 
 
 def test_same_seed_and_sizes_give_the_same_dataset() -> None:
@@ -87,7 +79,7 @@ def test_the_visible_only_organization_is_listed_only_with_mode_visible_over_htt
     ds = Dataset.generate(seed=2026, organizations=6, repositories=150)
     (hidden,) = [org.name for org in ds.organizations if org.visible_only]
     with Simulator(ds) as sim:
-        headers = token_for(sim)
+        headers = login(sim)
         url = f"{sim.base_url}/v2/manage/namespaces"
         plain = requests.get(url, headers=headers, timeout=5).json()["namespaces"]
         visible = requests.get(url, params={"filter": "mode::visible"}, headers=headers, timeout=5).json()
@@ -121,7 +113,7 @@ def test_console_refuses_impossible_behaviours(flags: list[str]) -> None:
 def test_more_than_a_thousand_repositories_in_one_organization_page_correctly() -> None:
     ds = Dataset.generate(seed=1, organizations=1, repositories=1500)
     with Simulator(ds) as sim:
-        headers = token_for(sim)
+        headers = login(sim)
         pages = [requests.get(f"{sim.base_url}/v2/manage/repos?limit=1000&offset={offset}", headers=headers,
                               timeout=10) for offset in (0, 1000)]
     assert [p.headers["Content-Range"] for p in pages] == ["0-1000/1500", "1000-500/1500"]
@@ -152,7 +144,7 @@ def test_evolving_simulator_answers_with_growing_downloads() -> None:
                       image_size=1000)
     now = [START]
     with Simulator(ds, clock=lambda: now[0], evolve=True, max_skew=None) as sim:
-        headers = token_for(sim)
+        headers = login(sim)
         url = f"{sim.base_url}/v2/manage/namespaces/group/repos/app"
         first = requests.get(url, headers=headers, timeout=5).json()
         now[0] = START + 7200.0
@@ -169,7 +161,7 @@ def test_a_still_simulator_ignores_the_clock() -> None:
     ds.add_organization("group")
     ds.add_repository("group", "app", num_download=10, download_rate=5.0)
     with Simulator(ds, clock=lambda: START + 1e6, evolve=False) as sim:
-        body = requests.get(f"{sim.base_url}/v2/manage/namespaces/group/repos/app", headers=token_for(sim),
+        body = requests.get(f"{sim.base_url}/v2/manage/namespaces/group/repos/app", headers=login(sim),
                             timeout=5).json()
     assert body["num_download"] == 10
 
@@ -179,7 +171,7 @@ def test_edits_while_running_show_in_the_next_answer() -> None:
     ds.add_organization("group")
     ds.add_repository("group", "app")
     with Simulator(ds) as sim:
-        headers = token_for(sim)
+        headers = login(sim)
         url = f"{sim.base_url}/v2/manage/repos?namespace=group"
         assert [i["name"] for i in requests.get(url, headers=headers, timeout=5).json()] == ["app"]
         ds.add_repository("group", "db")
@@ -197,7 +189,7 @@ def test_share_validity_follows_the_deadline_and_the_clock() -> None:
     ds.add_share("group", "app", "partner", deadline=START + 60.0)
     now = [START]
     with Simulator(ds, clock=lambda: now[0], max_skew=None) as sim:
-        headers = token_for(sim)
+        headers = login(sim)
         url = f"{sim.base_url}/v2/manage/namespaces/group/repositories/app/access-domains"
         before = requests.get(url, headers=headers, timeout=5).json()[0]["status"]
         now[0] = START + 61.0
