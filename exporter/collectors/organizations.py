@@ -68,7 +68,6 @@ SPEC: CollectorSpec[Organizations, Organization] = CollectorSpec(
     name="organizations",
     phase=0,
     scope="discovery",
-    description="the organizations the credentials see; the filter and shard pick the watched ones",
     fetch=fetch,
     families=families,
     records=lambda orgs: orgs.watched,

@@ -69,7 +69,6 @@ SPEC: CollectorSpec[Overview, Overview] = CollectorSpec(
     name="overview",
     phase=1,
     scope="account",
-    description="the account's totals: organizations, repositories, images, storage, download traffic",
     fetch=fetch,
     families=families,
     records=lambda overview: (overview,),

@@ -58,7 +58,6 @@ SPEC: CollectorSpec[tuple[Quota, ...], Quota] = CollectorSpec(
     name="quotas",
     phase=1,
     scope="account",
-    description="the account's SWR quotas, limit and use",
     fetch=fetch,
     families=families,
     records=lambda quotas: quotas,

@@ -14,7 +14,7 @@ from exporter.collectors.spec import CollectorSpec, FetchContext, PartialFailure
 from exporter.config.model import Polling
 
 __all__ = [
-    "REGISTRY", "CollectorSpec", "FetchContext", "PartialFailure", "Results", "Unavailable", "by_name",
+    "REGISTRY", "CollectorSpec", "FetchContext", "PartialFailure", "Results", "Unavailable",
     "enabled", "phases", "switchable",
 ]
 
@@ -27,10 +27,6 @@ REGISTRY: tuple[CollectorSpec[Any, Any], ...] = (
     quotas.SPEC,
     overview.SPEC,
 )
-
-
-def by_name(name: str, registry: tuple[CollectorSpec[Any, Any], ...] = REGISTRY) -> CollectorSpec[Any, Any]:
-    return next(spec for spec in registry if spec.name == name)
 
 
 def switchable(registry: tuple[CollectorSpec[Any, Any], ...] = REGISTRY) -> tuple[str, ...]:

@@ -183,7 +183,6 @@ SPEC: CollectorSpec[tuple[Repository, ...], Repository] = CollectorSpec(
     name="repositories",
     phase=1,
     scope="organization",
-    description="size, images, downloads, visibility and times of every watched repository",
     fetch=fetch,
     families=families,
     records=lambda repos: repos,

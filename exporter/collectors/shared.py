@@ -98,7 +98,6 @@ SPEC: CollectorSpec[tuple[SharedRepository, ...], SharedRepository] = CollectorS
     name="shared",
     phase=1,
     scope="account",
-    description="repositories shared by this account and with it, with their validity",
     fetch=fetch,
     families=families,
     records=lambda shared: shared,

@@ -111,7 +111,6 @@ SPEC: CollectorSpec[tuple[RepositoryShares, ...], RepositoryShares] = CollectorS
     name="shares",
     phase=2,
     scope="organization",
-    description="accounts each shared repository is shared with, permission and expiry",
     fetch=fetch,
     families=families,
     records=lambda entries: entries,

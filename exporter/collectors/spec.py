@@ -88,7 +88,6 @@ class CollectorSpec(Generic[T, R]):
     families: Callable[[T, Sequence[R]], Iterable[Metric]]
     records: Callable[[T], Sequence[R]]
     cost: Callable[[R], int]
-    description: str
     default_enabled: bool = True
     default_interval: float | None = None  # None: every poll
     # Per-tag and per-artifact collectors get the series budget only after the account's own objects.

@@ -83,7 +83,6 @@ SPEC: CollectorSpec[tuple[Image, ...], Image] = CollectorSpec(
     name="tags",
     phase=2,
     scope="organization",
-    description="size and push time of every tag of every watched repository",
     fetch=fetch,
     families=families,
     records=lambda images: images,

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exporter.collectors import registry
+from exporter.collectors import registry, tags
 from exporter.config.loader import (
     DEFAULT_TARGET_NAME,
     Collectors,
@@ -522,7 +522,7 @@ def test_collector_intervals_merge_per_target_and_never_undercut_the_poll_interv
     assert interval["quotas"] == 60  # asked for 10 s, but a poll comes once a minute
     assert interval["shares"] == 900  # the registry's default
     assert interval["repositories"] == 60
-    assert registry.by_name("tags").staleness(polling) == polling.max_staleness + 3 * 3600 - 60
+    assert tags.SPEC.staleness(polling) == polling.max_staleness + 3 * 3600 - 60
 
 
 def test_collector_intervals_name_unknown_collectors_and_bad_durations() -> None:
