@@ -38,6 +38,11 @@ _PROMQL_WORDS = {
     "inf", "nan",
 }
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+# prometheus_client's ProcessCollector writes these on /metrics (DESIGN section 5, `process_*`).
+PROCESS_METRICS = {
+    "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_start_time_seconds",
+    "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -96,9 +101,9 @@ def catalogue_names() -> set[str]:
 
 
 def unknown_metrics(exprs: list[str]) -> set[str]:
-    """Names that are neither in the catalogue nor Prometheus' own ``up``."""
+    """Names that are neither in the catalogue, the process metrics nor Prometheus' own ``up``."""
     used = set().union(*(metric_names(expr) | selected_names(expr) for expr in exprs))
-    return used - catalogue_names() - {"up"}
+    return used - catalogue_names() - PROCESS_METRICS - {"up"}
 
 
 def dashboard_exprs(dashboard: dict[str, Any]) -> list[str]:

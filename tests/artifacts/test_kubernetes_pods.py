@@ -3,6 +3,7 @@ the exporter expect, and the three deploy modes consistent with one another."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.artifacts.test_kubernetes import (
     render,
     workloads,
 )
+from tests.artifacts.test_rules import alerts
 
 CONFIG_PATH = "/etc/swr-exporter/config.yml"
 SECRET_DIR = "/etc/swr-exporter/secret"
@@ -200,3 +202,10 @@ def test_sidecar_exporter_is_the_standalone_exporter_under_other_names():
     assert [m["mountPath"] for m in sidecar["volumeMounts"]] == [
         m["mountPath"] for m in standalone["volumeMounts"]
     ]
+
+
+@pytest.mark.parametrize(("overlay", "workload"), every_exporter())
+def test_memory_alert_assumes_the_memory_limit_the_manifests_set(overlay, workload):
+    [alert] = [alert for alert in alerts() if alert["alert"] == "SWRExporterMemoryNearLimit"]
+    mebibytes = re.search(r"\((\d+) \* 1024 \* 1024\)", alert["expr"]).group(1)
+    assert exporter_container(workload)["resources"]["limits"]["memory"] == f"{mebibytes}Mi"
