@@ -25,6 +25,9 @@ EXPECTED_UIDS = {
 # Dashboards about repositories filter by these; the health dashboard only by job and instance.
 DATA_VARIABLES = ("job", "instance", "organization", "repository")
 INSTANCE_QUERY = 'label_values(swr_up{job=~"$job"}, instance)'
+# Metrics of the exporter process rather than of a target: with `targets:` they are on /metrics, whose
+# instance is the process's address and never one of the instance variable's target names.
+PROCESS_LEVEL = {"swr_exporter_build_info"}
 REPOSITORY_DASHBOARD = "/d/swr-repository/"
 # An aggregation operator and what follows it up to its argument's opening parenthesis.
 _AGGREGATION = re.compile(
@@ -231,7 +234,10 @@ def test_every_query_of_an_swr_metric_or_up_is_scoped_by_job_and_instance(dashbo
     for expr in dashboard_exprs(dashboard):
         if expr.endswith((", job)", ", instance)")):
             continue  # the job and instance variables' own values
-        for _, labels in re.findall(r"\b(swr_[a-z_]+|up)(\{[^}]*\})?", expr):
+        for name, labels in re.findall(r"\b(swr_[a-z_]+|up)(\{[^}]*\})?", expr):
+            if name in PROCESS_LEVEL:
+                assert 'job=~"$job"' in labels and "instance" not in labels, expr
+                continue
             assert 'job=~"$job", instance=~"$instance"' in labels, expr
 
 
