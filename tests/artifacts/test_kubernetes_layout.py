@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -20,6 +21,7 @@ RECOMMENDED = {
     "app.kubernetes.io/managed-by": "kustomize",
 }
 METADATA = ipaddress.ip_address("169.254.169.254")
+DEPLOYING = Path(__file__).resolve().parents[2] / "docs" / "deploying.md"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -104,20 +106,39 @@ def remote_repository(tmp_path_factory):
     return root
 
 
+def doc_yaml_after(heading: str) -> dict:
+    """The first ```yaml block of docs/deploying.md after ``heading``."""
+    text = DEPLOYING.read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    return yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_each_overlay_builds_as_a_remote_base_with_its_own_config(overlay, remote_repository, tmp_path):
-    """As docs/deploying.md says: resources: [<repository>//deploy/kubernetes/overlays/NAME?ref=TAG],
-    a config.yml beside it that replaces the overlay's, and the user's namespace."""
+def test_each_overlay_builds_as_a_remote_base_the_way_the_docs_show(overlay, remote_repository, tmp_path):
+    """docs/deploying.md's kustomization, pointed at a scratch repository and tag instead of GitHub, with
+    its pull-secret patch: the overlay's relative paths resolve, and the user's config.yml, namespace,
+    image and pull secret take."""
+    kustomization = doc_yaml_after("### Using an overlay as a remote base")
+    [url] = kustomization["resources"]
+    assert url.startswith("https://github.com/") and "//deploy/kubernetes/overlays/standalone?ref=" in url
+    kustomization["resources"] = [
+        f"file://{remote_repository}//deploy/kubernetes/overlays/{overlay}?ref=v0.0.0-test"]
+    kustomization["namespace"] = "observability"
+    kustomization["patches"] = doc_yaml_after("### Pulling it in Kubernetes")["patches"]
     original = (KUBERNETES / "overlays" / overlay / "config.yml").read_text()
     (tmp_path / "config.yml").write_text(original.replace("poll_interval: 5m", "poll_interval: 7m"))
-    url = f"file://{remote_repository}//deploy/kubernetes/overlays/{overlay}?ref=v0.0.0-test"
-    config_map = {"name": "swr-exporter-config", "behavior": "replace", "files": ["config.yml"]}
-    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(
-        {"resources": [url], "namespace": "observability", "configMapGenerator": [config_map]}))
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     result = subprocess.run([tool("kubectl"), "kustomize", str(tmp_path)], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
     resources = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    [workload, *_] = exporter_workloads(resources)
-    assert config_of(resources, workload)["poll_interval"] == "7m"
+    workloads = exporter_workloads(resources)
+    assert [config_of(resources, workload)["poll_interval"] for workload in workloads] == ["7m"]
     assert {r["metadata"].get("namespace") for r in resources} == {"observability"}
+    image = kustomization["images"][0]
+    container = next(c for c in workloads[0]["spec"]["template"]["spec"]["containers"]
+                     if c["name"] == "swr-exporter")
+    assert container["image"] == f"{image['newName']}:{image['newTag']}"
+    for account in of_kind(resources, "ServiceAccount"):
+        assert account["imagePullSecrets"] == [{"name": "default-secret"}]
+    assert of_kind(resources, "ServiceAccount") or overlay == "sidecar"
