@@ -22,8 +22,17 @@ EXPECTED_UIDS = {
     "swr-sharing.json": "swr-sharing",
     "swr-exporter-health.json": "swr-exporter-health",
 }
-# Dashboards about repositories filter by these; the health dashboard only by job.
-DATA_VARIABLES = ("job", "organization", "repository")
+# Dashboards about repositories filter by these; the health dashboard only by job and instance.
+DATA_VARIABLES = ("job", "instance", "organization", "repository")
+INSTANCE_QUERY = 'label_values(swr_up{job=~"$job"}, instance)'
+# Metrics of the exporter process rather than of a target: with `targets:` they are on /metrics, whose
+# instance is the process's address and never one of the instance variable's target names.
+PROCESS_LEVEL = {"swr_exporter_build_info"}
+REPOSITORY_DASHBOARD = "/d/swr-repository/"
+# An aggregation operator and what follows it up to its argument's opening parenthesis.
+_AGGREGATION = re.compile(
+    r"\b(sum|count|min|max|avg|group|stddev|stdvar|quantile|count_values)\s*"
+    r"((?:by|without)\s*\(([^)]*)\))?\s*\(")
 
 # A metric name in PromQL: an identifier not followed by "(" (a function) and not a label name inside
 # braces or a by/without list, which ``_metric_names`` removes first.
@@ -38,6 +47,11 @@ _PROMQL_WORDS = {
     "inf", "nan",
 }
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+# prometheus_client's ProcessCollector writes these on /metrics (DESIGN section 5, `process_*`).
+PROCESS_METRICS = {
+    "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_start_time_seconds",
+    "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
+}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -96,9 +110,9 @@ def catalogue_names() -> set[str]:
 
 
 def unknown_metrics(exprs: list[str]) -> set[str]:
-    """Names that are neither in the catalogue nor Prometheus' own ``up``."""
+    """Names that are neither in the catalogue, the process metrics nor Prometheus' own ``up``."""
     used = set().union(*(metric_names(expr) | selected_names(expr) for expr in exprs))
-    return used - catalogue_names() - {"up"}
+    return used - catalogue_names() - PROCESS_METRICS - {"up"}
 
 
 def dashboard_exprs(dashboard: dict[str, Any]) -> list[str]:
@@ -137,7 +151,7 @@ def test_data_dashboards_offer_job_organization_and_repository_with_all():
     for path in dashboards():
         dashboard = load(path)
         variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-        wanted = ("job",) if dashboard["uid"] == "swr-exporter-health" else DATA_VARIABLES
+        wanted = ("job", "instance") if dashboard["uid"] == "swr-exporter-health" else DATA_VARIABLES
         for name in wanted:
             assert variables[name]["includeAll"] is True, (path.name, name)
             assert variables[name]["allValue"] in (".*", ".+"), (path.name, name)
@@ -204,3 +218,74 @@ def test_the_dashboards_link_to_each_other(dashboard):
 def test_the_landing_page_lists_exactly_the_shipped_dashboards():
     shipped = {(load(path)["title"], load(path)["uid"], f"dashboards/{path.name}") for path in dashboards()}
     assert {(d.title, d.uid, d.file) for d in LISTED} == shipped
+
+
+def test_every_dashboard_has_a_multi_value_instance_variable_of_the_targets(dashboard):
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    instance = variables["instance"]
+    query = instance["query"]
+    assert (query["query"] if isinstance(query, dict) else query) == INSTANCE_QUERY
+    assert instance["multi"] is True and instance["includeAll"] is True
+    names = [v["name"] for v in dashboard["templating"]["list"]]
+    assert names.index("instance") == names.index("job") + 1
+
+
+def test_every_query_of_an_swr_metric_or_up_is_scoped_by_job_and_instance(dashboard):
+    for expr in dashboard_exprs(dashboard):
+        if expr.endswith((", job)", ", instance)")):
+            continue  # the job and instance variables' own values
+        for name, labels in re.findall(r"\b(swr_[a-z_]+|up)(\{[^}]*\})?", expr):
+            if name in PROCESS_LEVEL:
+                assert 'job=~"$job"' in labels and "instance" not in labels, expr
+                continue
+            assert 'job=~"$job", instance=~"$instance"' in labels, expr
+
+
+def cross_target_aggregations(expr: str) -> list[str]:
+    """Aggregations that could add up two targets: without ``by (... instance ...)``, or dropping it."""
+    found = []
+    for match in _AGGREGATION.finditer(expr):
+        grouping = match.group(2) or ""
+        labels = {label.strip() for label in (match.group(3) or "").split(",")}
+        keeps = (grouping.startswith("by") and "instance" in labels) or (
+            grouping.startswith("without") and "instance" not in labels)
+        if not keeps:
+            found.append(match.group(0))
+    return found
+
+
+def test_no_query_aggregates_across_targets(dashboard):
+    for panel in query_panels(dashboard):
+        for target in panel["targets"]:
+            assert cross_target_aggregations(target["expr"]) == [], (panel["title"], target["expr"])
+
+
+def test_the_aggregation_check_finds_a_sum_over_targets():
+    assert cross_target_aggregations("sum(rate(x[5m])) / sum by (instance) (y)") == ["sum("]
+    assert cross_target_aggregations("count by (organization) (x)") == ["count by (organization) ("]
+    assert cross_target_aggregations("max without (instance) (x)") == ["max without (instance) ("]
+    assert cross_target_aggregations("min by (instance, collector) (x) and topk(3, x)") == []
+    assert cross_target_aggregations("sum without (operation) (x)") == []
+
+
+def repository_links(panel: dict[str, Any]) -> list[str]:
+    return [link["url"] for override in panel["fieldConfig"].get("overrides", [])
+            for prop in override["properties"] if prop["id"] == "links" for link in prop["value"]]
+
+
+def test_tables_of_our_repositories_link_to_the_repository_dashboard_with_the_row_labels():
+    linked = 0
+    for path in dashboards():
+        dashboard = load(path)
+        for panel in query_panels(dashboard):
+            exprs = " ".join(target["expr"] for target in panel["targets"])
+            ours = re.search(r'swr_repository_|direction="self"', exprs)
+            if panel["type"] != "table" or not ours or dashboard["uid"] == "swr-repository":
+                continue
+            [url] = repository_links(panel)
+            assert url.startswith(REPOSITORY_DASHBOARD), panel["title"]
+            for field in ("instance", "organization", "repository"):
+                assert f"var-{field}=${{__data.fields.{field}" in url, (panel["title"], field)
+            assert "${__url_time_range}" in url and "${datasource:queryparam}" in url
+            linked += 1
+    assert linked >= 4

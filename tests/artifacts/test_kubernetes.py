@@ -16,6 +16,7 @@ import importlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,7 +29,9 @@ from kubernetes_validate.utils import ValidationError
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 OVERLAYS = sorted(path.parent.name for path in (KUBERNETES / "overlays").glob("*/kustomization.yaml"))
-OPERATOR_KINDS = ("ServiceMonitor", "PodMonitor", "PrometheusRule")
+OPERATOR_KINDS = ("ServiceMonitor", "PodMonitor", "Probe", "PrometheusRule")
+# The components that bring Prometheus Operator kinds; every other part applies on a bare cluster.
+MONITORING_COMPONENTS = {"servicemonitor", "podmonitor", "sidecar-podmonitor", "multi-target", "monitoring"}
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
 OPERATOR_MODELS = Path(sys.prefix) / "prometheus-operator-models"
 
@@ -54,6 +57,10 @@ def operator_models() -> ModuleType:
 
 @functools.cache
 def _rendered(directory: str) -> str:
+    return _kustomize(directory)
+
+
+def _kustomize(directory: str) -> str:
     result = subprocess.run(
         [tool("kubectl"), "kustomize", directory], capture_output=True, text=True, timeout=120
     )
@@ -126,15 +133,52 @@ def test_kustomization_renders_with_the_pinned_kubectl(directory):
     assert render(directory), f"{directory} renders nothing"
 
 
+def components_of(overlay: str) -> set[str]:
+    kustomization = yaml.safe_load((KUBERNETES / "overlays" / overlay / "kustomization.yaml").read_text())
+    return {Path(entry).name for entry in kustomization.get("components", [])}
+
+
 def test_every_component_is_used_by_an_overlay():
     components = {path.parent.name for path in (KUBERNETES / "components").glob("*/kustomization.yaml")}
-    used = {
-        Path(entry).name
-        for name in OVERLAYS
-        for entry in yaml.safe_load((KUBERNETES / "overlays" / name / "kustomization.yaml").read_text())
-        .get("components", [])
-    }
+    used = set().union(*(components_of(name) for name in OVERLAYS))
     assert components and components <= used
+    assert components >= MONITORING_COMPONENTS
+
+
+def test_the_base_holds_only_built_in_kinds():
+    kinds = {resource["kind"] for resource in render("base")}
+    assert {"Deployment", "Service", "ConfigMap"} <= kinds
+    assert not kinds & set(OPERATOR_KINDS)
+    assert [problem for resource in render("base") for problem in kubernetes_problems(resource)] == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_an_overlay_has_operator_kinds_only_through_a_monitoring_component(overlay):
+    without = tuple(sorted(components_of(overlay) - MONITORING_COMPONENTS))
+    assert not {r["kind"] for r in render_with(f"overlays/{overlay}", without)} & set(OPERATOR_KINDS)
+    assert components_of(overlay) & MONITORING_COMPONENTS
+
+
+@functools.cache
+def _rendered_with(directory: str, components: tuple[str, ...]) -> str:
+    """``directory`` rendered with only ``components``, from a scratch copy of deploy/kubernetes."""
+    with tempfile.TemporaryDirectory() as scratch:
+        copy_tree = Path(scratch) / "kubernetes"
+        shutil.copytree(KUBERNETES, copy_tree)
+        path = copy_tree / directory / "kustomization.yaml"
+        kustomization = yaml.safe_load(path.read_text())
+        kustomization["components"] = [f"../../components/{name}" for name in components]
+        if not set(components) & MONITORING_COMPONENTS:
+            # The Probe's namespace and target list: patches of an object that is no longer there.
+            kustomization.pop("replacements", None)
+            patches = kustomization.get("patches", [])
+            kustomization["patches"] = [p for p in patches if p.get("path") != "probe-targets.yaml"]
+        path.write_text(yaml.safe_dump(kustomization))
+        return _kustomize(str(copy_tree / directory))
+
+
+def render_with(directory: str, components: tuple[str, ...]) -> list[Resource]:
+    return [doc for doc in yaml.safe_load_all(_rendered_with(directory, components)) if doc]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -147,7 +191,7 @@ def test_built_in_kinds_pass_strict_kubernetes_validation(overlay):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_prometheus_operator_resources_pass_the_operator_schemas(overlay):
     resources = [r for r in render(f"overlays/{overlay}") if r["kind"] in OPERATOR_KINDS]
-    assert {r["kind"] for r in resources} & {"ServiceMonitor", "PodMonitor"}, "nothing scrapes the exporter"
+    assert {r["kind"] for r in resources} & {"ServiceMonitor", "PodMonitor", "Probe"}, "nothing scrapes it"
     assert of_kind(resources, "PrometheusRule"), "no rules"
     assert [problem for resource in resources for problem in operator_problems(resource)] == []
 
@@ -159,10 +203,10 @@ def test_strict_kubernetes_validation_rejects_an_unknown_container_field():
 
 
 def test_operator_check_rejects_an_unknown_field_and_a_bad_duration():
-    monitor = one(render("base"), "ServiceMonitor")
+    monitor = one(render("overlays/standalone"), "ServiceMonitor")
     monitor["spec"]["endpoints"][0]["intervall"] = "30s"
     assert operator_problems(monitor) == ["unknown field ServiceMonitor.spec.endpoints[0].intervall"]
-    monitor = one(render("base"), "ServiceMonitor")
+    monitor = one(render("overlays/standalone"), "ServiceMonitor")
     monitor["spec"]["endpoints"][0]["interval"] = "half a minute"
     assert operator_problems(monitor)
 

@@ -174,8 +174,9 @@ def substitute(expr: str, panel: dict[str, Any], selection: dict[str, str]) -> s
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", replace, expr)
 
 
-ALL = {"job": ".+", "organization": ".*", "repository": ".*"}
-ONE = {"job": JOB, "organization": regex_escape(ORGANIZATION), "repository": regex_escape(REPOSITORY)}
+ALL = {"job": ".+", "instance": ".+", "organization": ".*", "repository": ".*"}
+ONE = {"job": JOB, "instance": ".+", "organization": regex_escape(ORGANIZATION),
+       "repository": regex_escape(REPOSITORY)}
 
 
 def panel_queries() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
