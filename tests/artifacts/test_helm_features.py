@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 import yaml
 
+from exporter import __version__
 from exporter.config.loader import parse_config
 from tests.artifacts.test_helm import (
+    RECOMMENDED_LABELS,
     SECRET_DIR,
     assert_restricted_and_probed,
     assert_valid,
     config_check,
     exporter_workload,
+    lint_remarks,
     notes,
     render,
     rendered_config,
@@ -315,3 +318,20 @@ def test_without_web_config_probes_and_monitors_use_plain_http():
     container = exporter_container(exporter_workload(resources))
     assert "scheme" not in container["livenessProbe"]["httpGet"]
     assert "scheme" not in endpoints(one(resources, "ServiceMonitor"))[0]
+
+
+# Every feature at once.
+
+def test_lint_strict_is_clean_with_every_feature():
+    assert lint_remarks(EVERYTHING) == ["icon is recommended"]
+
+
+def test_every_resource_carries_the_recommended_labels():
+    for resource in render(EVERYTHING):
+        labels = resource["metadata"]["labels"]
+        assert all(labels.get(key) for key in RECOMMENDED_LABELS), resource["metadata"]["name"]
+        assert labels["app.kubernetes.io/version"] == __version__
+
+
+def test_no_value_makes_the_chart_render_a_secret():
+    assert of_kind(render(EVERYTHING), "Secret") == []
