@@ -11,10 +11,13 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import helm_python
 import yaml
 
-from tests.artifacts.test_helm import CHART, render
+from exporter import __version__
+from tests.artifacts.test_helm import CHART, NAMESPACE, manifests, render
 from tests.artifacts.test_kubernetes import ROOT, of_kind
 
 RULE_FILES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
@@ -78,3 +81,12 @@ def test_check_names_a_stale_copy_and_sync_repairs_it(tmp_path):
     assert (files / "dashboards" / dashboard.name).read_text() == dashboard.read_text()
     assert (files / "dashboards" / "added.json").exists()
     assert not (files / "rules" / RULE_FILES[0].name).exists()
+
+
+def test_packaged_chart_carries_the_copies(tmp_path):
+    """What `helm package` makes (as a chart repository serves it) renders the same rules and dashboards."""
+    archive = helm_python.package(CHART, destination=tmp_path)
+    assert Path(archive).name == f"swr-exporter-{__version__}.tgz"
+    values = {"prometheusRule": {"enabled": True}, "dashboards": {"enabled": True}}
+    with helm_python.Chart.load(archive) as packaged:
+        assert packaged.render(values, name="swr-exporter", namespace=NAMESPACE) == manifests(values)

@@ -143,6 +143,10 @@ def test_existing_secret_is_mounted_as_the_credential_directory():
     assert volume(resources, "credentials")["secret"]["secretName"] == "swr-exporter-credentials"
     assert mount_paths(resources)["credentials"] == SECRET_DIR
     assert "env" not in exporter_container(exporter_workload(resources))
+    auth = rendered_config(resources)["auth"]
+    files = [value for key, value in auth.items() if key.endswith("_file")]
+    assert files and all(Path(value).parent == Path(SECRET_DIR) for value in files)
+    assert not {"access_key", "secret_key", "password"} & set(auth), "a credential written into the config"
 
 
 def test_workload_identity_uses_the_projected_token_and_no_secret():
