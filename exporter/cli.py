@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from exporter import __version__, logs
 from exporter.config.errors import ConfigError
 from exporter.config.loader import Config, load_config
-from exporter.runtime import build_app, build_runtime, target_names
+from exporter.reloading import Service
+from exporter.runtime import build_runtime, target_names
+from exporter.web.app import check_telemetry_path
 from exporter.web.reload import LiveTLSContext, LiveWebConfig
-from exporter.web.server import check_telemetry_path, make_server
+from exporter.web.server import make_server
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,25 @@ def _install_signal_handlers(stop: threading.Event) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, handle)
+    # Until serve() installs the reload: a SIGHUP during start-up must not end the process either.
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: log.info("received SIGHUP before start, ignored"))
+
+
+def _reload_on_sighup(service: Service) -> None:
+    def handle(_signum: int, _frame: object) -> None:
+        log.info("received SIGHUP, reloading the configuration")
+        # Off the main thread: a signal handler must not wait for the lock of a reload in progress.
+        threading.Thread(target=service.reload, name="reload", daemon=True).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, handle)
+
+
+def _loader(args: argparse.Namespace, config: Config) -> Callable[[], Config]:
+    """What a reload reads: the file again, or with ``--demo`` (no file) the same built-in config."""
+    if args.demo:
+        return lambda: config
+    return lambda: load_config(args.config_file)
 
 
 def serve(
@@ -81,11 +102,11 @@ def serve(
 ) -> int:
     web: LiveWebConfig | None = getattr(args, "web_config", None)
     runtime = build_runtime(config)
+    service = Service(config, runtime, _loader(args, config), args.telemetry_path, web)
     try:
         # Both follow the file as it changes: LiveTLSContext checks client_allowed_sans itself.
         tls = LiveTLSContext(web) if web is not None and web.tls() is not None else None
-        app = build_app(config, runtime, args.telemetry_path, web.get if web is not None else None)
-        server = make_server(args.listen_address, app, tls=tls)
+        server = make_server(args.listen_address, service.app, tls=tls)
     except (OSError, ValueError) as error:
         log.error("cannot listen on %s: %s", args.listen_address, error)
         runtime.close()
@@ -98,6 +119,7 @@ def serve(
     if on_ready is not None:
         on_ready(f"{scheme}://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}")
     runtime.start(stop)
+    _reload_on_sighup(service)
     server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     server_thread.start()
     stop.wait()

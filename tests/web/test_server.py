@@ -12,17 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cli import build_parser
 from exporter.exposition.cache import Exposition
-from exporter.web.server import (
-    FIXED_PATHS,
-    App,
-    BadRequest,
-    Limits,
-    check_telemetry_path,
-    known_name,
-    make_server,
-    parse_listen_address,
-    query_params,
-)
+from exporter.web.app import FIXED_PATHS, App, BadRequest, check_telemetry_path, known_name, query_params
+from exporter.web.server import Limits, make_server, parse_listen_address
 from tests.fakes.snapshots import snapshot
 
 
