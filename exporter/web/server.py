@@ -26,17 +26,10 @@ from exporter.polling.snapshot import Snapshot
 from exporter.web import landing
 from exporter.web.access import REALM
 from exporter.web.app import READ_METHODS, RELOAD_METHODS, App, BadRequest, known_name, query_params
-from exporter.web.connections import Limits, RequestReader, Server, Server6, content_length
+from exporter.web.connections import Limits, RequestReader, Server, content_length
+from exporter.web.listen import bind
 
 log = logging.getLogger(__name__)
-
-def parse_listen_address(address: str) -> tuple[str, int]:
-    """``:9878``, ``0.0.0.0:9878``, ``[::1]:9878`` -> (host, port); empty host listens everywhere."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"invalid listen address {address!r}: expected [host]:port")
-    return host.strip("[]"), int(port)
-
 
 class Handler(BaseHTTPRequestHandler):
     server_version = f"swr-exporter/{__version__}"
@@ -225,13 +218,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def make_server(address: str, app: App | Callable[[], App], *, limits: Limits | None = None,
                 tls: ssl.SSLContext | None = None) -> Server:
-    """``app``: the App, or a callable giving the current one (reload replaces it). ``tls``: the server's
+    """A server for one ``--web.listen-address`` (``listen.py``: ``:port`` is IPv6 and IPv4 alike).
+    ``app``: the App, or a callable giving the current one (reload replaces it). ``tls``: the server's
     context; client_allowed_sans is checked inside the handshake (``web.tls.SANCheckedSocket``), so it
-    follows the web config file like the rest."""
+    follows the web config file like the rest. Each server has its own connection limits."""
     limits = limits or Limits()
-    host, port = parse_listen_address(address)
     site = app if callable(app) else (lambda: app)
     handler = type("BoundHandler", (Handler,), {"site": staticmethod(site), "limits": limits})
-    server_class = type("BoundServer", (Server6 if ":" in host else Server,),
-                        {"limits": limits, "tls": tls})
-    return server_class((host or "0.0.0.0", port), handler)
+    return bind(address, handler, {"limits": limits, "tls": tls})
+
