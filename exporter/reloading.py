@@ -38,6 +38,7 @@ class Service:
         self._telemetry_path = telemetry_path
         self._web = web
         self._lock = threading.Lock()  # one reload at a time, from a signal and from HTTP alike
+        self._was_ready = threading.Event()
         self._app = self._build(config)
 
     def app(self) -> App:
@@ -63,4 +64,4 @@ class Service:
     def _build(self, config: Config) -> App:
         web = self._web.get if self._web is not None else None
         return build_app(config, self.runtime, self._telemetry_path, web, reload=self.reload,
-                         status=self.status)
+                         status=self.status, was_ready=self._was_ready)

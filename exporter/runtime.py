@@ -174,11 +174,13 @@ def _registry(*collectors: Collector) -> CollectorRegistry:
 
 def build_app(config: Config, runtime: Runtime, telemetry_path: str,
               web: WebConfig | Callable[[], WebConfig] | None = None, *,
-              reload: Callable[[], str | None] | None = None, status: ReloadStatus | None = None) -> App:
+              reload: Callable[[], str | None] | None = None, status: ReloadStatus | None = None,
+              was_ready: threading.Event | None = None) -> App:
     """With a single target, ``/metrics`` carries its data and API telemetry; with ``targets:``, only the
     build info, and each target is scraped through ``/probe``; the reload metrics in both cases.
     ``web``: the web config, or a callable giving the current one (``LiveWebConfig.get``). ``reload``:
-    what ``POST /-/reload`` runs (``reloading.Service.reload``), ``status`` how it last went."""
+    what ``POST /-/reload`` runs (``reloading.Service.reload``), ``status`` how it last went,
+    ``was_ready`` the readiness the Apps of one process share."""
     status = status or ReloadStatus()
     own: list[Collector] = [BuildInfoCollector(), ReloadCollector(status)]
     if config.multi_target:
@@ -196,6 +198,7 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
         multi_target=config.multi_target,
         access=AccessControl(web),
         reload=reload,
+        was_ready=was_ready or threading.Event(),
     )
 
 

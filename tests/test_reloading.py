@@ -96,3 +96,15 @@ def test_the_reload_metrics_are_on_metrics_in_single_target_mode_too(tmp_path):
     assert service.reload() is None
     assert reload_metrics(service)["swr_exporter_config_last_reload_successful"] == 1
     assert service.runtime.targets[0].target.polling.poll_interval == 7200
+
+
+def test_an_exporter_once_ready_stays_ready_while_a_target_added_by_reload_polls_first(config_file):
+    service = service_for(config_file)
+    assert not service.app().ready()
+    for poller in service.runtime.pollers:
+        poller.first_poll_done.set()
+    assert service.app().ready()
+    write(config_file, {"targets": [{**BASE, "name": "a"}, {**BASE, "name": "b"}, {**BASE, "name": "new"}]})
+    assert service.reload() is None
+    assert not service.runtime.pollers[2].first_poll_done.is_set()
+    assert service.app().ready()

@@ -6,6 +6,7 @@ replaced as a whole on reload, so a request sees one configuration from start to
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,11 @@ class App:
     access: AccessControl = field(default_factory=AccessControl)
     probes: Mapping[str, Exposition] = field(default_factory=dict)  # /probe?target=NAME, one per target
     reload: Callable[[], str | None] | None = None
+    # Set once every target has polled; shared by the Apps a reload builds, so a target added later
+    # does not take a serving exporter out of its load balancer until that target's first poll.
+    was_ready: threading.Event = field(default_factory=threading.Event)
 
     def ready(self) -> bool:
-        return all(poller.first_poll_done.is_set() for poller in self.pollers)
+        if not self.was_ready.is_set() and all(poller.first_poll_done.is_set() for poller in self.pollers):
+            self.was_ready.set()
+        return self.was_ready.is_set()
