@@ -25,7 +25,7 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     """``:9878``, ``0.0.0.0:9878``, ``[::1]:9878``, ``localhost:9878`` -> (host, port); an empty host
     listens everywhere."""
     host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
         raise ValueError(f"invalid listen address {address!r}: expected [host]:port")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]

@@ -9,6 +9,8 @@ import socket
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
 from exporter.cli import build_parser, listen_addresses
@@ -30,7 +32,7 @@ def test_listen_addresses(address, expected):
 
 
 @pytest.mark.parametrize("address", ["9878", "host:", "host:99999", "host:http", "::1:9878", "[::1:9878",
-                                     "[localhost]:9878", "::9878"])
+                                     "[localhost]:9878", "::9878", "host:\u0663"])
 def test_invalid_listen_addresses_are_rejected(address):
     with pytest.raises(ValueError, match="invalid listen address"):
         parse_listen_address(address)
@@ -125,3 +127,15 @@ def test_each_server_has_its_own_connection_table():
     finally:
         one.server_close()
         two.server_close()
+
+
+@given(st.text(max_size=40))
+def test_any_text_is_an_address_with_a_valid_port_or_a_value_error(text):
+    try:
+        host, port = parse_listen_address(text)
+    except ValueError as error:
+        assert "invalid listen address" in str(error)
+        return
+    digits = text.rpartition(":")[2]
+    assert 0 <= port <= 65535 and digits.isascii() and int(digits) == port
+    assert "[" not in host and "]" not in host and (":" not in host or text.startswith(f"[{host}]:"))
