@@ -13,9 +13,13 @@ from collections.abc import Callable, Iterator, Sequence
 from exporter import __version__, logs
 from exporter.config.errors import ConfigError
 from exporter.config.loader import Config, load_config
-from exporter.runtime import build_app, build_runtime, target_names
+from exporter.reloading import Service
+from exporter.runtime import build_runtime, target_names
+from exporter.web.app import check_telemetry_path
+from exporter.web.connections import Server
+from exporter.web.listen import server_url
 from exporter.web.reload import LiveTLSContext, LiveWebConfig
-from exporter.web.server import check_telemetry_path, make_server
+from exporter.web.server import make_server
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--config.check", dest="config_check", action="store_true", help="validate the configuration and exit"
     )
-    add("--web.listen-address", dest="listen_address", default=":9878", help="address to listen on")
+    add("--web.listen-address", dest="listen_address", default=":9878", action=_Repeated,
+        help="address to listen on; repeat the flag to listen on several (default :9878: IPv6 and IPv4)")
     add("--web.telemetry-path", dest="telemetry_path", default="/metrics", type=_telemetry_path,
         help="path of the metrics")
     add(
@@ -44,6 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
     add("--demo", action="store_true", help="run against a built-in SWR simulator with sample data")
     add("--version", action="store_true", help="print the version and exit")
     return parser
+
+
+class _Repeated(argparse.Action):
+    """A repeatable flag, as in exporter-toolkit: the values given replace the default, not extend it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        current = getattr(namespace, self.dest)
+        setattr(namespace, self.dest, [*([] if current is self.default else current), values])
+
+
+def listen_addresses(args: argparse.Namespace) -> list[str]:
+    """Every ``--web.listen-address``, or the default one."""
+    value = args.listen_address
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _telemetry_path(path: str) -> str:
@@ -71,6 +91,25 @@ def _install_signal_handlers(stop: threading.Event) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, handle)
+    # Until serve() installs the reload: a SIGHUP during start-up must not end the process either.
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: log.info("received SIGHUP before start, ignored"))
+
+
+def _reload_on_sighup(service: Service) -> None:
+    def handle(_signum: int, _frame: object) -> None:
+        log.info("received SIGHUP, reloading the configuration")
+        # Off the main thread: a signal handler must not wait for the lock of a reload in progress.
+        threading.Thread(target=service.reload, name="reload", daemon=True).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, handle)
+
+
+def _loader(args: argparse.Namespace, config: Config) -> Callable[[], Config]:
+    """What a reload reads: the file again, or with ``--demo`` (no file) the same built-in config."""
+    if args.demo:
+        return lambda: config
+    return lambda: load_config(args.config_file)
 
 
 def serve(
@@ -81,29 +120,33 @@ def serve(
 ) -> int:
     web: LiveWebConfig | None = getattr(args, "web_config", None)
     runtime = build_runtime(config)
-    try:
-        # Both follow the file as it changes: LiveTLSContext checks client_allowed_sans itself.
-        tls = LiveTLSContext(web) if web is not None and web.tls() is not None else None
-        app = build_app(config, runtime, args.telemetry_path, web.get if web is not None else None)
-        server = make_server(args.listen_address, app, tls=tls)
-    except (OSError, ValueError) as error:
-        log.error("cannot listen on %s: %s", args.listen_address, error)
-        runtime.close()
-        return 1
-    # An AF_INET/AF_INET6 address: host is already a str, the str() only tells the type checker so.
-    host, port = str(server.server_address[0]), server.server_address[1]
+    service = Service(config, runtime, _loader(args, config), args.telemetry_path, web)
+    # Both follow the file as it changes: LiveTLSContext checks client_allowed_sans itself.
+    tls = LiveTLSContext(web) if web is not None and web.tls() is not None else None
+    servers: list[Server] = []
+    for address in listen_addresses(args):
+        try:
+            servers.append(make_server(address, service.app, tls=tls))
+        except (OSError, ValueError) as error:
+            log.error("cannot listen on %s: %s", address, error)
+            for server in servers:
+                server.server_close()
+            runtime.close()
+            return 1
     scheme = "https" if tls is not None else "http"
-    log.info("listening on %s://%s:%s, targets: %s", scheme, host, port,
+    log.info("listening on %s, targets: %s", ", ".join(server_url(server, scheme) for server in servers),
              ", ".join(target_names(runtime)))
     if on_ready is not None:
-        on_ready(f"{scheme}://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}")
+        on_ready(server_url(servers[0], scheme, browsable=True))
     runtime.start(stop)
-    server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
-    server_thread.start()
+    _reload_on_sighup(service)
+    for server in servers:
+        threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     stop.wait()
     runtime.close()  # first: requests in flight end at once, and the pollers with them
-    server.shutdown()
-    server.server_close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
     # Let the pollers finish before the interpreter shuts down under them (no new thread pools then).
     runtime.join(SHUTDOWN_GRACE)
     return 0

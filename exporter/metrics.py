@@ -248,6 +248,17 @@ SERIES_DROPPED = MetricSpec(
     ("reason",),
 )
 
+CONFIG_RELOAD_SUCCESSFUL = MetricSpec(
+    "swr_exporter_config_last_reload_successful",
+    "gauge",
+    "1 if the last configuration reload (start-up, SIGHUP or POST /-/reload) took, 0 if it was refused.",
+)
+CONFIG_RELOAD_SUCCESS_TIME = MetricSpec(
+    "swr_exporter_config_last_reload_success_timestamp_seconds",
+    "gauge",
+    "When the configuration was last loaded successfully, at start-up or by a reload, Unix time.",
+)
+
 API_DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(

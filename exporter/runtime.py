@@ -19,14 +19,14 @@ from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
 from exporter.exposition.cache import Exposition
-from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector
+from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector, ReloadCollector, ReloadStatus
 from exporter.exposition.telemetry import Telemetry
 from exporter.polling.poller import Poller
 from exporter.swr.client import SwrClient
 from exporter.swr.factory import build_client
 from exporter.web.access import AccessControl
+from exporter.web.app import App
 from exporter.web.config import WebConfig
-from exporter.web.server import App
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class TargetRuntime:
     telemetry: Telemetry
     probe: Exposition
     thread: threading.Thread | None = field(default=None, repr=False)
+    # Its own stop: a reload ends one target and leaves the others polling.
+    halt: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @classmethod
     def build(cls, target: Target, clock: Callable[[], float] = time.time) -> TargetRuntime:
@@ -50,9 +52,9 @@ class TargetRuntime:
         probe = Exposition(_registry(ApiCollector(telemetry)), self_version=telemetry.version)
         return cls(target, client, poller, telemetry, probe)
 
-    def start(self, stop: threading.Event) -> None:
+    def start(self) -> None:
         self.thread = threading.Thread(
-            target=self.poller.run, args=(stop,), name=f"poller-{self.target.name}", daemon=True
+            target=self.poller.run, args=(self.halt,), name=f"poller-{self.target.name}", daemon=True
         )
         self.thread.start()
 
@@ -63,8 +65,30 @@ class TargetRuntime:
         if self.thread is not None:
             self.thread.join(timeout)
 
+    def refresh_credentials(self) -> None:
+        """Have the credentials re-read their files now (reload), when they are of a kind that has any."""
+        refresh = getattr(self.client.auth, "refresh", None)
+        if callable(refresh):
+            refresh()
+
     def close(self) -> None:
+        """Stops polling: the loop at its next wait, a request in flight at once."""
+        self.halt.set()
         self.client.close()
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What ``Runtime.apply`` did, by target name."""
+
+    started: tuple[str, ...]
+    stopped: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+    def __str__(self) -> str:
+        parts = [f"{what}: {', '.join(names) or 'none'}" for what, names in
+                 (("started", self.started), ("stopped", self.stopped), ("unchanged", self.unchanged))]
+        return "; ".join(parts)
 
 
 @dataclass
@@ -72,17 +96,57 @@ class Runtime:
     """Every target's runtime, in configuration order."""
 
     targets: list[TargetRuntime]
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+    _stop: threading.Event | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def pollers(self) -> list[Poller]:
         return [target.poller for target in self.targets]
 
     def start(self, stop: threading.Event) -> None:
-        for target in self.targets:
-            target.start(stop)
+        """Polls until ``stop`` is set, the targets of later ``apply`` calls included."""
+        with self._lock:
+            self._stop = stop
+            for target in self.targets:
+                target.start()
+        threading.Thread(target=self._halt_when, args=(stop,), name="runtime-stop", daemon=True).start()
+
+    def _halt_when(self, stop: threading.Event) -> None:
+        stop.wait()
+        with self._lock:
+            for target in self.targets:
+                target.halt.set()
+
+    def apply(self, config: Config) -> Changes:
+        """Runs the targets of ``config``: one equal to a running target (same name, same settings)
+        keeps that target's runtime, so its snapshot, counters and polling schedule; the others start,
+        and running ones not kept stop."""
+        with self._lock:
+            running = {each.target.name: each for each in self.targets}
+            targets, kept, started = [], [], []
+            for target in config.targets:
+                current = running.pop(target.name, None)
+                if current is not None and current.target == target:
+                    kept.append(current)
+                else:
+                    current = TargetRuntime.build(target, self.clock)
+                    started.append(current)
+                targets.append(current)
+            stopped = [each for each in self.targets if not any(each is new for new in targets)]
+            self.targets = targets
+            for each in stopped:
+                each.close()
+            if self._stop is not None and not self._stop.is_set():
+                for each in started:
+                    each.start()
+        for each in kept:
+            each.refresh_credentials()
+        return Changes(*(tuple(each.target.name for each in group) for group in (started, stopped, kept)))
 
     def alive(self) -> bool:
-        return bool(self.targets) and all(target.alive() for target in self.targets)
+        targets = self.targets
+        return bool(targets) and all(target.alive() for target in targets)
 
     def join(self, timeout: float) -> None:
         """Wait for the pollers to end after ``stop`` was set, at most ``timeout`` seconds in all."""
@@ -98,7 +162,7 @@ class Runtime:
 def build_runtime(config: Config, clock: Callable[[], float] = time.time) -> Runtime:
     """``clock``: the wall clock of pollers and credentials (staleness, token lifetimes); tests pass a
     fake."""
-    return Runtime([TargetRuntime.build(target, clock) for target in config.targets])
+    return Runtime([TargetRuntime.build(target, clock) for target in config.targets], clock)
 
 
 def _registry(*collectors: Collector) -> CollectorRegistry:
@@ -109,17 +173,22 @@ def _registry(*collectors: Collector) -> CollectorRegistry:
 
 
 def build_app(config: Config, runtime: Runtime, telemetry_path: str,
-              web: WebConfig | Callable[[], WebConfig] | None = None) -> App:
+              web: WebConfig | Callable[[], WebConfig] | None = None, *,
+              reload: Callable[[], str | None] | None = None, status: ReloadStatus | None = None,
+              was_ready: threading.Event | None = None) -> App:
     """With a single target, ``/metrics`` carries its data and API telemetry; with ``targets:``, only the
-    build info, and each target is scraped through ``/probe``. ``web``: the web config, or a callable
-    giving the current one (``LiveWebConfig.get``)."""
+    build info, and each target is scraped through ``/probe``; the reload metrics in both cases.
+    ``web``: the web config, or a callable giving the current one (``LiveWebConfig.get``). ``reload``:
+    what ``POST /-/reload`` runs (``reloading.Service.reload``), ``status`` how it last went,
+    ``was_ready`` the readiness the Apps of one process share."""
+    status = status or ReloadStatus()
+    own: list[Collector] = [BuildInfoCollector(), ReloadCollector(status)]
     if config.multi_target:
-        exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
+        exposition = Exposition(_registry(*own), self_version=status.version)
     else:
         first = runtime.targets[0].telemetry
-        exposition = Exposition(
-            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version
-        )
+        exposition = Exposition(_registry(*own, ApiCollector(first)),
+                                self_version=lambda: (first.version(), status.version()))
     return App(
         exposition=exposition,
         probes={target.target.name: target.probe for target in runtime.targets},
@@ -128,6 +197,8 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
         telemetry_path=telemetry_path,
         multi_target=config.multi_target,
         access=AccessControl(web),
+        reload=reload,
+        was_ready=was_ready or threading.Event(),
     )
 
 

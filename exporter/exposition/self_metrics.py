@@ -1,10 +1,13 @@
 """The process's own metrics, which move between polls and are rendered on every scrape (or when they
-change): which build answers, and every API call one target's client reported."""
+change): which build answers, how the last configuration reload went, and every API call one target's
+client reported."""
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
@@ -26,6 +29,51 @@ class BuildInfoCollector(Collector):
         build = metrics.BUILD_INFO.gauge()
         build.add_metric([self._version, platform.python_version()], 1.0)
         yield build
+
+
+class ReloadStatus:
+    """Whether the last configuration reload took, and when one last did; start-up counts as one, as in
+    Prometheus, so both metrics have a value from the first scrape."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._state = (True, clock(), 0)
+
+    def record(self, successful: bool) -> None:
+        with self._lock:
+            _, last_success, version = self._state
+            self._state = (successful, self._clock() if successful else last_success, version + 1)
+
+    @property
+    def successful(self) -> bool:
+        return self._state[0]
+
+    def state(self) -> tuple[bool, float]:
+        return self._state[0], self._state[1]
+
+    def version(self) -> int:
+        """Changes at every reload, so the rendered self-metrics are reused until then."""
+        return self._state[2]
+
+
+class ReloadCollector(Collector):
+    """``swr_exporter_config_last_reload_successful`` and its success timestamp."""
+
+    def __init__(self, status: ReloadStatus) -> None:
+        self._status = status
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        successful, at = self._status.state()
+        flag = metrics.CONFIG_RELOAD_SUCCESSFUL.gauge()
+        flag.add_metric([], float(successful))
+        yield flag
+        when = metrics.CONFIG_RELOAD_SUCCESS_TIME.gauge()
+        when.add_metric([], at)
+        yield when
 
 
 class ApiCollector(Collector):

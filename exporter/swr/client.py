@@ -48,6 +48,11 @@ class SwrClient:
         """The configured project, else the one the IAM token was scoped to (after the first token)."""
         return self._project_id or self._auth.project_id
 
+    @property
+    def auth(self) -> RequestAuth:
+        """The credentials: a reload asks them to re-read their files (``TargetRuntime``)."""
+        return self._auth
+
     def list_namespaces(self) -> list[Item]:
         # mode::visible also lists organizations the account sees only through a grant on one of their
         # repositories (swr-api.md 12); without it they, and their repositories, would go missing.

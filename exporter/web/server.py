@@ -1,4 +1,5 @@
-"""HTTP endpoints: /, the telemetry path, /-/healthy and /-/ready, hardened for an open network.
+"""HTTP endpoints: /, the telemetry path, /probe, /-/healthy, /-/ready and /-/reload, hardened for an
+open network.
 
 A scrape reads the current snapshot's cached exposition and never calls the SWR API, so any number of
 Prometheus replicas cost the API nothing extra. One thread per connection, at most
@@ -13,97 +14,22 @@ from __future__ import annotations
 import http.client
 import logging
 import ssl
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from exporter import __version__
 from exporter.exposition.cache import Exposition, wants_gzip, wants_openmetrics
-from exporter.polling.poller import Poller
 from exporter.polling.snapshot import Snapshot
 from exporter.web import landing
-from exporter.web.access import REALM, AccessControl
-from exporter.web.connections import Limits, RequestReader, Server, Server6, content_length
+from exporter.web.access import REALM
+from exporter.web.app import READ_METHODS, RELOAD_METHODS, App, BadRequest, known_name, query_params
+from exporter.web.connections import Limits, RequestReader, Server, content_length
+from exporter.web.listen import bind
 
 log = logging.getLogger(__name__)
-
-READ_METHODS = ("GET", "HEAD")
-
-
-class BadRequest(Exception):
-    """A request the server refuses with 400; the message is fixed text, never the client's input."""
-
-
-def query_params(query: str, allowed: Collection[str], max_length: int = 2048) -> dict[str, str]:
-    """The query string as a dict: each allowed name at most once, nothing else. For /probe and the like."""
-    if len(query) > max_length:
-        raise BadRequest("query string too long")
-    if query.count("&") > 2 * len(allowed):
-        raise BadRequest("too many query parameters")
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, errors="strict")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("malformed query string") from None
-    params: dict[str, str] = {}
-    for name, value in pairs:
-        if name not in allowed:
-            raise BadRequest("unknown query parameter")
-        if name in params:
-            raise BadRequest("repeated query parameter")
-        params[name] = value
-    return params
-
-
-def known_name(value: str | None, names: Collection[str], what: str = "target") -> str:
-    """``value`` when it is one of ``names``; else BadRequest naming ``what`` but not the value."""
-    if not value:
-        raise BadRequest(f"missing {what}")
-    if value not in names:
-        raise BadRequest(f"unknown {what}")
-    return value
-
-
-FIXED_PATHS = ("/", "/probe", "/-/healthy", "/-/ready")  # the routes besides the telemetry path
-
-
-def check_telemetry_path(path: str) -> str:
-    """The metrics path, if a scraper can reach it: a plain absolute path that no other endpoint has."""
-    if not path.startswith("/") or not path.isprintable() or any(char in path for char in "?# "):
-        raise ValueError(f"must be a plain absolute path such as /metrics, got {path!r}")
-    if path in FIXED_PATHS:
-        raise ValueError(f"{path} is already an endpoint of the exporter")
-    return path
-
-
-@dataclass
-class App:
-    """Everything a request handler needs, wired in cli.py."""
-
-    exposition: Exposition
-    pollers: Sequence[Poller]
-    alive: Callable[[], bool]
-    telemetry_path: str = "/metrics"
-    multi_target: bool = False
-    version: str = __version__
-    clock: Callable[[], float] = time.time
-    access: AccessControl = field(default_factory=AccessControl)
-    probes: Mapping[str, Exposition] = field(default_factory=dict)  # /probe?target=NAME, one per target
-
-    def ready(self) -> bool:
-        return all(poller.first_poll_done.is_set() for poller in self.pollers)
-
-
-def parse_listen_address(address: str) -> tuple[str, int]:
-    """``:9878``, ``0.0.0.0:9878``, ``[::1]:9878`` -> (host, port); empty host listens everywhere."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"invalid listen address {address!r}: expected [host]:port")
-    return host.strip("[]"), int(port)
-
 
 class Handler(BaseHTTPRequestHandler):
     server_version = f"swr-exporter/{__version__}"
@@ -111,7 +37,8 @@ class Handler(BaseHTTPRequestHandler):
     # Headers, block and tail go out in separate writes; Nagle would hold each write's last partial
     # segment back until the client's (possibly delayed) ACK arrives.
     disable_nagle_algorithm = True
-    app: App
+    site: Callable[[], App]  # the current App; reload swaps it
+    app: App  # the one this request is answered from, fixed when it arrives
     limits: Limits
     rfile: RequestReader  # type: ignore[assignment]
 
@@ -123,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_one_request(self) -> None:
         self.command, self.requestline, self.request_version = None, "", "HTTP/1.1"  # type: ignore[assignment]
         connections = cast(Server, self.server).connections
+        self.app = type(self).site()
         try:
             # waiting() and busy() are False once the connection has been hung up to make room.
             if not connections.waiting(self.connection) or not self._read_request():
@@ -162,36 +90,32 @@ class Handler(BaseHTTPRequestHandler):
         self.rfile.end()
         return True
 
-    def do_GET(self) -> None:
-        self._handle(head=False)
-
-    def do_HEAD(self) -> None:
-        self._handle(head=True)
-
-    def _not_allowed(self) -> None:
-        self._handle(head=False)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
-
-    def _handle(self, head: bool) -> None:
+    def _handle(self) -> None:
+        head = self.command == "HEAD"
         path = urlsplit(self.path).path
         denied = self.app.access.check(path, self.headers.get("Authorization"))
+        route = self._routes().get(path)
         if denied is not None:
             extra = {"WWW-Authenticate": REALM} if denied == HTTPStatus.UNAUTHORIZED else {}
             self._text(denied, denied.phrase, head, extra)
-        elif not self._routes().get(path):
+        elif route is None:
             self._text(HTTPStatus.NOT_FOUND, "Not found", head)
-        elif self.command not in READ_METHODS:
-            self._text(HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed", head, {"Allow": "GET, HEAD"})
+        elif self.command not in route[0]:
+            allow = {"Allow": ", ".join(route[0])}
+            self._text(HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed", head, allow)
         else:
             try:
-                self._routes()[path](head)
+                route[1](head)
             except BadRequest as error:
                 self._text(HTTPStatus.BAD_REQUEST, f"Bad request: {error}", head)
 
-    def _routes(self) -> Mapping[str, Callable[[bool], None]]:
-        return {self.app.telemetry_path: self._metrics, "/probe": self._probe, "/": self._landing,
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _handle
+
+    def _routes(self) -> Mapping[str, tuple[Sequence[str], Callable[[bool], None]]]:
+        read = {self.app.telemetry_path: self._metrics, "/probe": self._probe, "/": self._landing,
                 "/-/healthy": self._healthy, "/-/ready": self._ready}
+        return {**{path: (READ_METHODS, answer) for path, answer in read.items()},
+                "/-/reload": (RELOAD_METHODS, self._reload)}
 
     def _drain_body(self) -> bool:
         """Read and drop a small body, so it is not taken for the next request; refuse a large one, and
@@ -229,6 +153,16 @@ class Handler(BaseHTTPRequestHandler):
         ok = self.app.ready()
         self._text(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE,
                    "Ready" if ok else "Not ready: first poll in progress", head)
+
+    def _reload(self, head: bool) -> None:
+        if self.app.reload is None:
+            self._text(HTTPStatus.SERVICE_UNAVAILABLE, "Reload is not available", head)
+            return
+        error = self.app.reload()
+        if error is None:
+            self._text(HTTPStatus.OK, "Reloaded", head)
+        else:  # the configuration's own error text, as at start-up; nothing the client sent
+            self._text(HTTPStatus.INTERNAL_SERVER_ERROR, f"failed to reload config: {error}", head)
 
     def _metrics(self, head: bool) -> None:
         """With one top-level target its data and the exporter's own metrics; with ``targets:`` only
@@ -282,13 +216,14 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
 
-def make_server(address: str, app: App, *, limits: Limits | None = None,
+def make_server(address: str, app: App | Callable[[], App], *, limits: Limits | None = None,
                 tls: ssl.SSLContext | None = None) -> Server:
-    """``tls``: the server's context; client_allowed_sans is checked inside the handshake
-    (``web.tls.SANCheckedSocket``), so it follows the web config file like the rest."""
+    """A server for one ``--web.listen-address`` (``listen.py``: ``:port`` is IPv6 and IPv4 alike).
+    ``app``: the App, or a callable giving the current one (reload replaces it). ``tls``: the server's
+    context; client_allowed_sans is checked inside the handshake (``web.tls.SANCheckedSocket``), so it
+    follows the web config file like the rest. Each server has its own connection limits."""
     limits = limits or Limits()
-    host, port = parse_listen_address(address)
-    handler = type("BoundHandler", (Handler,), {"app": app, "limits": limits})
-    server_class = type("BoundServer", (Server6 if ":" in host else Server,),
-                        {"limits": limits, "tls": tls})
-    return server_class((host or "0.0.0.0", port), handler)
+    site = app if callable(app) else (lambda: app)
+    handler = type("BoundHandler", (Handler,), {"site": staticmethod(site), "limits": limits})
+    return bind(address, handler, {"limits": limits, "tls": tls})
+

@@ -12,17 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cli import build_parser
 from exporter.exposition.cache import Exposition
-from exporter.web.server import (
-    FIXED_PATHS,
-    App,
-    BadRequest,
-    Limits,
-    check_telemetry_path,
-    known_name,
-    make_server,
-    parse_listen_address,
-    query_params,
-)
+from exporter.web.app import FIXED_PATHS, App, BadRequest, check_telemetry_path, known_name, query_params
+from exporter.web.server import Limits, make_server
 from tests.fakes.snapshots import snapshot
 
 
@@ -148,20 +139,6 @@ def test_a_bad_telemetry_path_stops_the_command_line_with_the_reason(capsys):
     assert stopped.value.code == 2
     assert "--web.telemetry-path: /-/ready is already an endpoint" in capsys.readouterr().err
     assert build_parser().parse_args(["--web.telemetry-path=/swr/metrics"]).telemetry_path == "/swr/metrics"
-
-
-@pytest.mark.parametrize(
-    ("address", "expected"),
-    [(":9878", ("", 9878)), ("127.0.0.1:80", ("127.0.0.1", 80)), ("[::1]:9878", ("::1", 9878))],
-)
-def test_listen_addresses(address, expected):
-    assert parse_listen_address(address) == expected
-
-
-@pytest.mark.parametrize("address", ["9878", "host:", "host:99999", "host:http"])
-def test_invalid_listen_addresses_are_rejected(address):
-    with pytest.raises(ValueError, match="invalid listen address"):
-        parse_listen_address(address)
 
 
 # --- hardening ------------------------------------------------------------------------------------

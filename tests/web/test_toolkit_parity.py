@@ -22,9 +22,10 @@ from prometheus_client import CollectorRegistry
 from exporter.config.errors import ConfigError
 from exporter.exposition.cache import Exposition
 from exporter.web.access import AccessControl
+from exporter.web.app import App
 from exporter.web.config import load_web_config
 from exporter.web.reload import LiveTLSContext, LiveWebConfig
-from exporter.web.server import App, make_server
+from exporter.web.server import make_server
 from exporter.web.tls import CIPHER_SUITES
 from tests.e2e.harness import make_tls_files
 from tests.web.test_server import FakePoller

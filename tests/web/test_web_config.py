@@ -20,8 +20,9 @@ from exporter.config.loader import load_config
 from exporter.config.secret import Secret
 from exporter.exposition.cache import Exposition
 from exporter.web.access import AccessControl, BasicAuth, TokenBucket
+from exporter.web.app import App
 from exporter.web.config import RateLimit, load_web_config, parse_web_config
-from exporter.web.server import App, make_server
+from exporter.web.server import make_server
 from exporter.web.tls import server_context
 from tests.e2e.harness import make_tls_files
 from tests.web.test_server import FakePoller
