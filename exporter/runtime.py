@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
 from exporter.exposition.cache import Exposition
-from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector
+from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector, CredentialsCollector
 from exporter.exposition.telemetry import Telemetry
 from exporter.polling.poller import Poller
 from exporter.swr.client import SwrClient
@@ -47,8 +47,16 @@ class TargetRuntime:
         telemetry = Telemetry()
         client = build_client(target, telemetry, clock)
         poller = Poller(target, client, clock=clock)
-        probe = Exposition(_registry(ApiCollector(telemetry)), self_version=telemetry.version)
+        expiry = CredentialsCollector(client.credentials_expiry)
+        probe = Exposition(_registry(ApiCollector(telemetry), expiry),
+                           self_version=lambda: (telemetry.version(), client.credentials_expiry()))
         return cls(target, client, poller, telemetry, probe)
+
+    @property
+    def project_id(self) -> str | None:
+        """The project in use: configured, else looked up at IAM or named by the IAM token (None until
+        the first request has found it)."""
+        return self.client.project_id
 
     def start(self, stop: threading.Event) -> None:
         self.thread = threading.Thread(
@@ -116,9 +124,11 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
     if config.multi_target:
         exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
     else:
-        first = runtime.targets[0].telemetry
+        first, client = runtime.targets[0].telemetry, runtime.targets[0].client
         exposition = Exposition(
-            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version
+            _registry(BuildInfoCollector(), ApiCollector(first),
+                      CredentialsCollector(client.credentials_expiry)),
+            self_version=lambda: (first.version(), client.credentials_expiry()),
         )
     return App(
         exposition=exposition,

@@ -4,7 +4,7 @@ change): which build answers, and every API call one target's client reported.""
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
@@ -59,6 +59,24 @@ class ApiCollector(Collector):
                 buckets.append((_bound(bound), cumulative))
             durations.add_metric([operation], buckets, histogram.total)
         yield durations
+
+
+class CredentialsCollector(Collector):
+    """``swr_exporter_credentials_expiry_timestamp_seconds`` of one target; not even the family when the
+    expiry is unknown (a permanent AK/SK), so such an exporter's output is what it was before."""
+
+    def __init__(self, expiry: Callable[[], float | None]) -> None:
+        self._expiry = expiry
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        expiry = self._expiry()
+        if expiry is not None:
+            family = metrics.CREDENTIALS_EXPIRY.gauge()
+            family.add_metric([], float(expiry))
+            yield family
 
 
 def _bound(value: float) -> str:
