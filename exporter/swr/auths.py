@@ -4,6 +4,7 @@ issuers' own calls (:class:`HeaderAuth`). The static AK/SK and the token schemes
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +14,9 @@ from exporter.swr.credentials import merge_headers
 from exporter.swr.projects import ProjectRef
 from exporter.swr.renewal import KeyProvider
 from exporter.swr.signing import authorization, sdk_date
-from exporter.swr.temporary import Triple
+from exporter.swr.temporary import CredentialError, Triple
+
+log = logging.getLogger(__name__)
 
 
 class HeaderAuth:
@@ -77,7 +80,11 @@ class TripleAuth:
 
     def on_unauthorized(self) -> bool:
         sent: Triple | None = getattr(self._sent, "triple", None)
-        return sent is not None and self._keys.invalidate(sent)
+        try:
+            return sent is not None and self._keys.invalidate(sent)
+        except CredentialError as exc:  # the 401 stays the error to report; why no retry is logged
+            log.warning("cannot get other credentials after a 401: %s", exc)
+            return False
 
     def on_accepted(self) -> None:
         sent: Triple | None = getattr(self._sent, "triple", None)

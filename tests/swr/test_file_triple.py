@@ -114,3 +114,12 @@ def _staged(tmp: Path, value: str) -> Path:
     staged = tmp / ".staged"
     staged.write_text(value)
     return staged
+
+
+def test_a_401_while_the_files_are_gone_is_reported_as_the_401(tmp_path: Path, caplog) -> None:
+    write(tmp_path, "AK1", "SK1", "ST1")
+    auth = TripleAuth(triple_of(tmp_path), clock=lambda: 1_700_000_000.0)
+    auth.headers("GET", "h", "/", "", None, BASE)
+    (tmp_path / "ak").unlink()
+    assert auth.on_unauthorized() is False
+    assert "cannot get other credentials after a 401" in caplog.text
