@@ -223,3 +223,24 @@ def test_renewing_keys_report_the_expiry_of_the_triple_in_use(requests_mock) -> 
     assert keys.expires_at is None
     keys.current()
     assert keys.expires_at == 1893553445.0
+
+
+def test_a_401_from_swr_forces_new_credentials_and_the_retry_is_signed_with_them(requests_mock) -> None:
+    first, second = credential(), credential()
+    requests_mock.put(f"{META}/meta-data/latest/api/token", status_code=404)
+    keys = requests_mock.get(f"{META}/openstack/latest/securitykey",
+                             [{"json": first}, {"json": second}])
+    swr = requests_mock.get(f"{ENDPOINT}/v2/manage/namespaces", [
+        {"status_code": 401, "json": {"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication "
+                                      "information: the security token has been revoked"}},
+        {"json": {"namespaces": []}},
+    ])
+    auth = AuthConfig(type="metadata", metadata_endpoint=META)
+    target = Target(name="t", region="cn-north-4", endpoint=ENDPOINT, iam_endpoint=IAM_ENDPOINT,
+                    project_id="p", auth=auth)
+    observer = FakeObserver()
+    assert build_client(target, observer).list_namespaces() == []
+    assert keys.call_count == 2
+    sent = [request.headers["X-Security-Token"] for request in swr.request_history]
+    assert sent == [first["credential"]["securitytoken"], second["credential"]["securitytoken"]]
+    assert ("ListNamespaces", "401") in observer.requests
