@@ -56,6 +56,10 @@ def assumed_agency(sim: Simulator, tmp: Path) -> tuple[dict, dict, str]:
     return auth, {}, "CreateTemporaryAccessKeyByToken"  # the simulator's one route for securitytokens
 
 
+# The operation label the exporter counts each source's issuing call under (DESIGN.md section 5).
+COUNTED_AS = {"metadata": "GetMetadataSecurityKey", "workload_identity": "CreateTemporaryAccessKeyByToken",
+              "oidc_agency": "AssumeAgencyWithOidc", "pod_identity": "GetPodIdentityCredential",
+              "assume_agency": "CreateTemporaryAccessKeyByAgency"}
 SOURCES: dict[str, Callable[[Simulator, Path], tuple[dict, dict, str]]] = {
     "metadata": metadata, "workload_identity": workload_identity, "oidc_agency": oidc_agency,
     "pod_identity": pod_identity, "assume_agency": assumed_agency,
@@ -96,6 +100,11 @@ def test_first_poll_succeeds_with_no_long_lived_key_and_renewal_never_fails_a_po
     assert len(issued) >= 3  # renewed at least twice within three lifetimes
     assert [r.status for r in records if r.status == 401] == []  # renewed before any expired triple was sent
     assert [r.operation for r in records].count("KeystoneListProjects") == 1
+    requests = sample_lines(metrics, "swr_exporter_api_requests_total{")
+    operation = f'operation="{COUNTED_AS[source]}"'
+    counted = [line for line in requests if operation in line and 'code="20' in line]
+    assert counted and sum(float(line.split()[-1]) for line in counted) >= 3, requests
+    assert [line for line in requests if 'operation="KeystoneListProjects"' in line], requests
     expiry = sample_lines(metrics, "swr_exporter_credentials_expiry_timestamp_seconds ")
     assert len(expiry) == 1 and float(expiry[0].split()[1]) > time.time() - 1
     for text in (caplog.text, metrics, page):
