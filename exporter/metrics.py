@@ -240,6 +240,12 @@ API_DURATION = MetricSpec(
     ("operation",),
 )
 API_RETRIES = MetricSpec("swr_exporter_api_retries_total", "counter", "API request retries.", ("operation",))
+CREDENTIALS_EXPIRY = MetricSpec(
+    "swr_exporter_credentials_expiry_timestamp_seconds",
+    "gauge",
+    "When the temporary credentials or IAM token in use expire, Unix time; absent for a permanent AK/SK "
+    "and for credentials whose expiry is not known (files).",
+)
 SERIES_DROPPED = MetricSpec(
     "swr_exporter_series_dropped",
     "gauge",

@@ -19,7 +19,13 @@ from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
 from exporter.exposition.cache import Exposition
-from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector, ReloadCollector, ReloadStatus
+from exporter.exposition.self_metrics import (
+    ApiCollector,
+    BuildInfoCollector,
+    CredentialsCollector,
+    ReloadCollector,
+    ReloadStatus,
+)
 from exporter.exposition.telemetry import Telemetry
 from exporter.polling.poller import Poller
 from exporter.swr.client import SwrClient
@@ -49,8 +55,16 @@ class TargetRuntime:
         telemetry = Telemetry()
         client = build_client(target, telemetry, clock)
         poller = Poller(target, client, clock=clock)
-        probe = Exposition(_registry(ApiCollector(telemetry)), self_version=telemetry.version)
+        expiry = CredentialsCollector(client.credentials_expiry)
+        probe = Exposition(_registry(ApiCollector(telemetry), expiry),
+                           self_version=lambda: (telemetry.version(), client.credentials_expiry()))
         return cls(target, client, poller, telemetry, probe)
+
+    @property
+    def project_id(self) -> str | None:
+        """The project in use: configured, else looked up at IAM or named by the IAM token (None until
+        the first request has found it)."""
+        return self.client.project_id
 
     def start(self) -> None:
         self.thread = threading.Thread(
@@ -186,9 +200,11 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
     if config.multi_target:
         exposition = Exposition(_registry(*own), self_version=status.version)
     else:
-        first = runtime.targets[0].telemetry
-        exposition = Exposition(_registry(*own, ApiCollector(first)),
-                                self_version=lambda: (first.version(), status.version()))
+        first, client = runtime.targets[0].telemetry, runtime.targets[0].client
+        exposition = Exposition(
+            _registry(*own, ApiCollector(first), CredentialsCollector(client.credentials_expiry)),
+            self_version=lambda: (first.version(), status.version(), client.credentials_expiry()),
+        )
     return App(
         exposition=exposition,
         probes={target.target.name: target.probe for target in runtime.targets},

@@ -2,14 +2,24 @@
 
 Environment variables are the Huawei SDK's own names, so a pod already set up for the SDK works as is.
 They apply only to the single top-level target (``environ`` None otherwise) and give way to keys in the
-file: an explicit configuration beats whatever the process happens to inherit.
+file: an explicit configuration beats whatever the process happens to inherit. CCE pod identity's two
+variables are the exception: the platform sets them, and they are the only way to that endpoint.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
 
+from exporter.config.auth_temporary import (
+    parse_assume_agency,
+    parse_metadata,
+    parse_oidc_agency,
+    parse_pod_identity,
+    parse_workload_identity,
+)
 from exporter.config.fields import Node
 from exporter.config.model import AuthConfig
 from exporter.config.secret import Secret
@@ -27,13 +37,18 @@ KEYS_BY_TYPE: dict[str, tuple[str, ...]] = {
              "security_token", "security_token_file"),
     "password": ("username", "domain", "password", "password_file"),
     "token": ("token_file",),
+    "metadata": ("metadata_endpoint",),
+    "workload_identity": ("idp_id", "id_token_file"),
+    "oidc_agency": ("provider_urn", "agency_urn", "id_token_file", "duration", "session_name"),
+    "pod_identity": (),
 }
 AUTH_TYPES = tuple(KEYS_BY_TYPE)
-NEEDS_PROJECT_ID = ("aksk", "token")
-_ALL_KEYS = ("type", *(key for keys in KEYS_BY_TYPE.values() for key in keys))
+COMMON_KEYS = ("type", "assume_agency")
+_ALL_KEYS = (*COMMON_KEYS, *dict.fromkeys(key for keys in KEYS_BY_TYPE.values() for key in keys))
 
 
-def parse_auth(node: Node, environ: Mapping[str, str] | None) -> AuthConfig | None:
+def parse_auth(node: Node, environ: Mapping[str, str] | None,
+               process_environ: Mapping[str, str] | None = None) -> AuthConfig | None:
     """The AuthConfig of one target; None when ``type`` itself is wrong (nothing else then makes sense)."""
     auth_type = node.string("type") if node.has("type") else "aksk"
     if auth_type is not None and auth_type not in KEYS_BY_TYPE:
@@ -42,11 +57,25 @@ def parse_auth(node: Node, environ: Mapping[str, str] | None) -> AuthConfig | No
     if auth_type is None:
         node.check_keys(_ALL_KEYS)
         return None
-    own = ("type", *KEYS_BY_TYPE[auth_type])
+    own = (*COMMON_KEYS, *KEYS_BY_TYPE[auth_type])
     misplaced = f'not used with auth.type "{auth_type}"'
     node.check_keys(own, {key: misplaced for key in _ALL_KEYS if key not in own})
-    readers = {"aksk": _aksk, "password": _password, "token": _token}
-    return readers[auth_type](node, environ)
+    agency = parse_assume_agency(node)
+    if auth_type == "aksk":
+        cfg = _aksk(node, environ)
+    elif auth_type == "password":
+        cfg = _password(node, environ)
+    elif auth_type == "token":
+        cfg = _token(node)
+    elif auth_type == "metadata":
+        cfg = parse_metadata(node)
+    elif auth_type == "workload_identity":
+        cfg = parse_workload_identity(node)
+    elif auth_type == "oidc_agency":
+        cfg = parse_oidc_agency(node)
+    else:
+        cfg = parse_pod_identity(node, process_environ or {})
+    return cfg if agency is None else replace(cfg, assume_agency=agency)
 
 
 def project_id_from_env(environ: Mapping[str, str] | None) -> str | None:
@@ -54,16 +83,24 @@ def project_id_from_env(environ: Mapping[str, str] | None) -> str | None:
 
 
 def _aksk(node: Node, environ: Mapping[str, str] | None) -> AuthConfig:
-    access_key = _secret(node, "access_key", environ, ENV_ACCESS_KEY, required=True)
-    secret_key = _secret(node, "secret_key", environ, ENV_SECRET_KEY, required=True)
-    token_file, token = None, None
-    if node.has("security_token_file") and not node.has("security_token"):
-        # Temporary credentials rotate: auth re-reads this file, so only the path is kept.
-        token_file = node.readable_file("security_token_file")
-    else:
-        token = _secret(node, "security_token", environ, ENV_SECURITY_TOKEN)
-    return AuthConfig(type="aksk", access_key=access_key, secret_key=secret_key,
-                      security_token=token, security_token_file=token_file)
+    """Each part from its key, its file or the environment. Files are only checked here: the
+    credentials re-read them together whenever one changes (a rotated temporary triple)."""
+    access_key, access_key_file = _part(node, "access_key", environ, ENV_ACCESS_KEY, required=True)
+    secret_key, secret_key_file = _part(node, "secret_key", environ, ENV_SECRET_KEY, required=True)
+    token, token_file = _part(node, "security_token", environ, ENV_SECURITY_TOKEN)
+    return AuthConfig(type="aksk", access_key=access_key, secret_key=secret_key, security_token=token,
+                      access_key_file=access_key_file, secret_key_file=secret_key_file,
+                      security_token_file=token_file)
+
+
+def _part(node: Node, key: str, environ: Mapping[str, str] | None, env_var: str, *,
+          required: bool = False) -> tuple[Secret | None, Path | None]:
+    file_key = f"{key}_file"
+    if node.has(file_key) and not node.has(key):
+        if _env(environ, env_var):
+            log.info("auth.%s is set in the configuration file; ignoring %s", file_key, env_var)
+        return None, node.readable_file(file_key)
+    return _secret(node, key, environ, env_var, required=required), None
 
 
 def _password(node: Node, environ: Mapping[str, str] | None) -> AuthConfig:
@@ -75,7 +112,7 @@ def _password(node: Node, environ: Mapping[str, str] | None) -> AuthConfig:
     )
 
 
-def _token(node: Node, environ: Mapping[str, str] | None) -> AuthConfig:
+def _token(node: Node) -> AuthConfig:
     if not node.has("token_file"):
         node.add("token_file", 'required for auth.type "token"')
         return AuthConfig(type="token")

@@ -13,9 +13,8 @@ import re
 import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from exporter.config.auth import NEEDS_PROJECT_ID, parse_auth, project_id_from_env
+from exporter.config.auth import parse_auth, project_id_from_env
 from exporter.config.durations import parse_duration
 from exporter.config.errors import ConfigError
 from exporter.config.fields import Context, Node, join, suggestion, type_name
@@ -32,18 +31,24 @@ from exporter.config.model import (
     TLSConfig,
 )
 from exporter.config.polling import POLLING_KEYS, Layer, build_polling, read_polling
-from exporter.config.regions import SWR_REGIONS, default_endpoint, default_iam_endpoint
+from exporter.config.regions import (
+    SWR_REGIONS,
+    default_endpoint,
+    default_iam_endpoint,
+    default_sts_endpoint,
+)
+from exporter.config.urls import url as _url
 from exporter.config.yaml_file import read_yaml
 
 __all__ = [
     "DEFAULT_TARGET_NAME", "AuthConfig", "Collectors", "Config", "ConfigError", "OrganizationFilter",
     "Polling", "RepositoryRef", "Shard", "TLSConfig", "Target", "default_endpoint",
-    "default_iam_endpoint", "load_config", "parse_config", "parse_duration",
+    "default_iam_endpoint", "default_sts_endpoint", "load_config", "parse_config", "parse_duration",
 ]
 
 log = logging.getLogger(__name__)
 
-TARGET_KEYS = ("region", "endpoint", "iam_endpoint", "project_id", "auth")
+TARGET_KEYS = ("region", "endpoint", "iam_endpoint", "sts_endpoint", "project_id", "auth")
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BESIDE_TARGETS = "not allowed beside targets (give it in each target)"
@@ -71,17 +76,17 @@ def parse_config(data: object, *, base_dir: Path, environ: Mapping[str, str], ho
     multi_target = "targets" in data
     if multi_target:
         root.check_keys(("targets", *POLLING_KEYS), dict.fromkeys(TARGET_KEYS, _BESIDE_TARGETS))
-        targets = _targets(root, read_polling(root))
+        targets = _targets(root, read_polling(root), environ)
     else:
         root.check_keys((*TARGET_KEYS, *POLLING_KEYS, "targets"))  # "targets": for "did you mean"
-        target = _target(root, DEFAULT_TARGET_NAME, environ, Layer(), read_polling(root))
+        target = _target(root, DEFAULT_TARGET_NAME, environ, Layer(), read_polling(root), environ)
         targets = [target] if target else []
     if ctx.problems:
         raise ConfigError(source, ctx.problems)
     return Config(targets=tuple(targets), multi_target=multi_target)
 
 
-def _targets(root: Node, defaults: Layer) -> list[Target]:
+def _targets(root: Node, defaults: Layer, process_environ: Mapping[str, str]) -> list[Target]:
     items = root.sequence("targets")
     if items is None and root.has("targets"):
         return []  # not a list: reported
@@ -98,7 +103,7 @@ def _targets(root: Node, defaults: Layer) -> list[Target]:
         node = Node(item, path, root.ctx)
         node.check_keys(("name", *TARGET_KEYS, *POLLING_KEYS))
         name = _target_name(node, seen)
-        target = _target(node, name or "", None, defaults, read_polling(node))
+        target = _target(node, name or "", None, defaults, read_polling(node), process_environ)
         if target is not None:
             targets.append(target)
     return targets
@@ -118,34 +123,33 @@ def _target_name(node: Node, seen: set[str]) -> str | None:
 
 
 def _target(node: Node, name: str, environ: Mapping[str, str] | None, defaults: Layer,
-            own: Layer) -> Target | None:
-    """One target from ``node``; ``environ`` is None where environment variables do not apply."""
+            own: Layer, process_environ: Mapping[str, str]) -> Target | None:
+    """One target from ``node``; ``environ`` is None where the SDK's environment variables do not apply
+    (CCE pod identity's, which only the platform sets, always do: ``process_environ``)."""
     region = _region(node, custom_endpoint=node.has("endpoint"))
     endpoint = _url(node, "endpoint")
     iam_endpoint = _url(node, "iam_endpoint")
+    sts_endpoint = _url(node, "sts_endpoint")
     auth_node = node.mapping("auth") if node.has("auth") else node.child({}, "auth")
-    auth = parse_auth(auth_node, environ) if auth_node is not None else None
-    project_id = _project_id(node, environ, auth)
+    auth = parse_auth(auth_node, environ, process_environ) if auth_node is not None else None
+    project_id = _project_id(node, environ)
     polling = build_polling(node, defaults, own)
     if region is None or auth is None:
         return None
     return Target(name=name, region=region, endpoint=endpoint or default_endpoint(region),
                   iam_endpoint=iam_endpoint or default_iam_endpoint(region), project_id=project_id,
-                  auth=auth, polling=polling)
+                  auth=auth, polling=polling, sts_endpoint=sts_endpoint or default_sts_endpoint(region))
 
 
-def _project_id(node: Node, environ: Mapping[str, str] | None, auth: AuthConfig | None) -> str | None:
+def _project_id(node: Node, environ: Mapping[str, str] | None) -> str | None:
+    """Optional for every auth type: without it the client looks it up once, as the SDK does."""
     if node.has("project_id"):
         project_id = node.string("project_id")
         if project_id is not None and not _PROJECT_ID.match(project_id):
             node.add("project_id", "must contain only letters, digits, '-' and '_'")  # it goes into paths
             return None
         return project_id
-    project_id = project_id_from_env(environ)
-    if project_id is None and auth is not None and auth.type in NEEDS_PROJECT_ID:
-        env = " or environment variable HUAWEICLOUD_SDK_PROJECT_ID" if environ is not None else ""
-        node.add("project_id", f'required for auth.type "{auth.type}": give project_id{env}')
-    return project_id
+    return project_id_from_env(environ)
 
 
 def _region(node: Node, *, custom_endpoint: bool) -> str | None:
@@ -154,23 +158,4 @@ def _region(node: Node, *, custom_endpoint: bool) -> str | None:
         return region
     node.add("region", f'unknown region "{region}"{suggestion(region, SWR_REGIONS)}; '
                        "give endpoint to use a region this exporter does not know")
-    return None
-
-
-def _url(node: Node, key: str) -> str | None:
-    """An http(s) URL without its trailing slash. Not echoed in messages: it might carry user:password@."""
-    text = node.string(key)
-    if text is None:
-        return None
-    try:
-        parts = urlsplit(text)
-        _ = parts.port  # ValueError when the port is not a number or out of range
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        node.add(key, "must be an http:// or https:// URL with a host name")
-    elif parts.username is not None or parts.query or parts.fragment:
-        node.add(key, "must be a plain URL: no user name, password, query or fragment")
-    else:
-        return text.rstrip("/")
     return None

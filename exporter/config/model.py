@@ -13,16 +13,40 @@ DEFAULT_TARGET_NAME = "default"
 
 
 @dataclass(frozen=True)
+class AssumeAgency:
+    """An agency of another account to assume on top of the target's own credentials."""
+
+    domain_name: str
+    agency_name: str
+    duration: float = 3600.0
+
+
+@dataclass(frozen=True)
 class AuthConfig:
+    """Secrets are :class:`Secret`; ``*_file`` paths are re-read by the credentials, so only the path is
+    kept. ``pod_identity_*`` come from CCE's environment variables, never from the file."""
+
     type: str = "aksk"
     access_key: Secret | None = None
     secret_key: Secret | None = None
     security_token: Secret | None = None
+    access_key_file: Path | None = None
+    secret_key_file: Path | None = None
     security_token_file: Path | None = None
     username: str | None = None
     password: Secret | None = None
     domain: str | None = None
     token_file: Path | None = None
+    metadata_endpoint: str = "http://169.254.169.254"
+    idp_id: str | None = None
+    id_token_file: Path | None = None
+    provider_urn: str | None = None
+    agency_urn: str | None = None
+    duration: float = 3600.0
+    session_name: str = "swr-exporter"
+    pod_identity_uri: str | None = None
+    pod_identity_token_file: Path | None = None
+    assume_agency: AssumeAgency | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +159,7 @@ class Target:
     project_id: str | None
     auth: AuthConfig
     polling: Polling = field(default_factory=Polling)
+    sts_endpoint: str = "https://sts.cn-north-4.myhuaweicloud.com"
 
 
 @dataclass(frozen=True)

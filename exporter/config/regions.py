@@ -43,3 +43,14 @@ def default_iam_endpoint(region: str) -> str:
     if region in _REGIONAL_IAM or region == _EU_WEST_101:
         return f"https://iam.{region}.{_domain(region)}"
     return GLOBAL_IAM_ENDPOINT
+
+
+# huaweicloudsdkcore's StsHelper: these regions have their own STS endpoint, the rest use cn-north-4's.
+_REGIONAL_STS = frozenset({
+    "cn-north-4", "cn-south-1", "cn-east-3", "cn-southwest-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "sa-brazil-1", "la-south-2", "af-south-1", "tr-west-1",
+})
+
+
+def default_sts_endpoint(region: str) -> str:
+    return f"https://sts.{region if region in _REGIONAL_STS else 'cn-north-4'}.myhuaweicloud.com"

@@ -109,5 +109,23 @@ class ApiCollector(Collector):
         yield durations
 
 
+class CredentialsCollector(Collector):
+    """``swr_exporter_credentials_expiry_timestamp_seconds`` of one target; not even the family when the
+    expiry is unknown (a permanent AK/SK), so such an exporter's output is what it was before."""
+
+    def __init__(self, expiry: Callable[[], float | None]) -> None:
+        self._expiry = expiry
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        expiry = self._expiry()
+        if expiry is not None:
+            family = metrics.CREDENTIALS_EXPIRY.gauge()
+            family.add_metric([], float(expiry))
+            yield family
+
+
 def _bound(value: float) -> str:
     return "+Inf" if value == float("inf") else repr(value)

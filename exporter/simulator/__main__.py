@@ -41,6 +41,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="probability that a request meets a random fault (5xx, 429, reset, truncated)")
     parser.add_argument("--no-evolve", dest="evolve", action="store_false",
                         help="keep downloads and image counts still")
+    parser.add_argument("--credential-lifetime", type=float, default=3600.0, metavar="SECONDS",
+                        help="how long the temporary credentials of the simulated issuers (metadata service, "
+                             "IAM, STS, pod identity) stay valid")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     documented = parser.add_argument_group("documented SWR behaviours (the defaults are Huawei's)")
     documented.add_argument("--exact-namespace-filter", dest="fuzzy_namespace", action="store_false",
@@ -70,7 +73,8 @@ def build(args: argparse.Namespace) -> Simulator:
                                repositories=args.repositories, tags_per_repository=args.tags_per_repository,
                                shared_with_me=args.shared_with_me, start=time.time())
     simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
-                          latency=args.latency, behaviour=behaviour(args))
+                          latency=args.latency, behaviour=behaviour(args),
+                          credential_lifetime=args.credential_lifetime)
     if args.fault_rate > 0:
         share = args.fault_rate / len(_RANDOM_FAULTS)
         for fault in _RANDOM_FAULTS:
@@ -90,7 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Throw-away credentials of this process only: a client needs them to talk to it.
     print(f"url={url}\nregion={account.region}\nproject_id={account.project_id}\n"
           f"access_key={account.ak}\nsecret_key={account.sk}\ndomain={account.domain_name}\n"
-          f"domain_id={account.domain_id}\nusername={account.username}\npassword={account.password}",
+          f"domain_id={account.domain_id}\nusername={account.username}\npassword={account.password}\n"
+          f"idp_id={simulator.issuers.idp_id}\nid_token={simulator.issuers.new_id_token()}\n"
+          f"pod_identity_uri={url}/pod-identity/v1/credentials\npod_identity_token={simulator.issuers.pod_token}",
           flush=True)
     while not stop.wait(0.5):
         pass

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 # auth: "project" = SWR call (credentials and project checked), "account" = signed IAM call,
-# "none" = IAM password login (a signature, if any, is still checked).
+# "none" = IAM password login (a signature, if any, is still checked), "issuer" = a credential issuer
+# (``issuers.py``), which checks what it needs itself.
 _TABLE: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
     ("GET", ("v2", "manage", "namespaces"), "ListNamespaces", "list_namespaces", "project"),
     ("GET", ("v2", "manage", "namespaces", "*"), "ShowNamespace", "show_namespace", "project"),
@@ -22,6 +23,15 @@ _TABLE: tuple[tuple[str, tuple[str, ...], str, str, str], ...] = (
     ("GET", ("v2", "manage", "overview"), "ShowDomainOverview", "show_overview", "project"),
     ("POST", ("v3", "auth", "tokens"), "KeystoneCreateUserTokenByPassword", "create_token", "none"),
     ("GET", ("v3", "projects"), "KeystoneListProjects", "list_projects", "account"),
+    ("PUT", ("meta-data", "latest", "api", "token"), "GetMetadataSecurityKey", "metadata_token", "issuer"),
+    ("GET", ("openstack", "latest", "securitykey"), "GetMetadataSecurityKey", "metadata_security_key",
+     "issuer"),
+    ("POST", ("v3.0", "OS-AUTH", "id-token", "tokens"), "CreateTokenWithIdToken", "id_token", "issuer"),
+    # One IAM path for two SDK operations (method token, or assume_role: CreateTemporaryAccessKeyByAgency).
+    ("POST", ("v3.0", "OS-CREDENTIAL", "securitytokens"), "CreateTemporaryAccessKeyByToken",
+     "security_tokens", "issuer"),
+    ("POST", ("v5", "agencies", "assume-with-oidc"), "AssumeAgencyWithOidc", "assume_with_oidc", "issuer"),
+    ("POST", ("pod-identity", "v1", "credentials"), "GetPodIdentityCredential", "pod_identity", "issuer"),
 )
 
 
@@ -35,6 +45,10 @@ class Route:
     @property
     def iam(self) -> bool:
         return self.operation.startswith("Keystone")
+
+    @property
+    def issuer(self) -> bool:
+        return self.auth == "issuer"
 
 
 def match(method: str, raw_path: str) -> Route | None:

@@ -19,6 +19,7 @@ from exporter.simulator.behaviour import DOCUMENTED, Behaviour
 from exporter.simulator.data import Dataset
 from exporter.simulator.faults import BODY_KINDS, Decision, FaultSet, corrupt, status_reply
 from exporter.simulator.iam import IamApi
+from exporter.simulator.issuers import Issuers
 from exporter.simulator.listing import parse_filter
 from exporter.simulator.replies import ApiError, Reply, gateway_error, in_error_form
 from exporter.simulator.server import HttpServer, Outcome
@@ -75,10 +76,11 @@ class Simulator:
                  clock: Callable[[], float] = time.time, evolve: bool = False, latency: float = 0.0,
                  token_lifetime: float = 86_400.0, *, max_skew: float | None = 900.0,
                  rng: random.Random | None = None, tls: ssl.SSLContext | None = None,
-                 behaviour: Behaviour = DOCUMENTED) -> None:
+                 behaviour: Behaviour = DOCUMENTED, credential_lifetime: float = 3600.0) -> None:
         """``tls``: serve HTTPS with this server context (tests of the exporter's certificate checks).
         ``behaviour``: which of the documented SWR behaviours to show; the default is what Huawei
-        documents (see :class:`Behaviour`)."""
+        documents (see :class:`Behaviour`). ``credential_lifetime``: how long the temporary triples of the
+        credential issuers (``issuers``) stay valid."""
         self.dataset = dataset if dataset is not None else Dataset.generate()
         self.account = account if account is not None else Account.generate()
         self._behaviour = behaviour
@@ -87,7 +89,8 @@ class Simulator:
         self._stopping = threading.Event()
         self.faults = FaultSet(rng)
         self.tokens = TokenStore()
-        self._verifier = Verifier(self.account, self.tokens, self.now, max_skew)
+        self.issuers = Issuers(self.account, self.tokens, self.now, credential_lifetime)
+        self._verifier = Verifier(self.account, self.tokens, self.now, max_skew, self.issuers.lookup)
         self._swr = SwrApi(self.dataset, self.account, self.now, evolve, behaviour)
         self._iam = IamApi(self.account, self.tokens, self.now, token_lifetime, lambda: self.base_url)
         self._http = HttpServer(self.process, tls)
@@ -153,6 +156,10 @@ class Simulator:
         """Every token the simulated IAM handed out: secrets a test checks the exporter never shows."""
         return self.tokens.values()
 
+    def issued_secrets(self) -> list[str]:
+        """Every token, secret key, security token and id token handed out: none may ever show."""
+        return [*self.tokens.values(), *self.issuers.secrets()]
+
     @property
     def requests(self) -> list[RequestRecord]:
         with self._records_lock:
@@ -194,6 +201,8 @@ class Simulator:
             if route is None:
                 raise gateway_error(404, "APIGW.0101", "The API does not exist or has not been published "
                                     "in the environment")
+            if route.issuer:
+                return self._issue(request, route)
             if route.auth != "none" or "authorization" in request.headers:
                 auth = self._verifier.authenticate(request, project_scoped=route.auth == "project")
             query = dict(parse_qsl(request.query, keep_blank_values=True))
@@ -202,6 +211,14 @@ class Simulator:
             return auth, getattr(self._swr, route.handler)(query, *route.args)
         except ApiError as error:
             return auth, error.reply
+
+    def _issue(self, request: Incoming, route: routes.Route) -> tuple[str | None, Reply]:
+        """Only assume_role is made as a caller; pod identity's Authorization is its own token."""
+        caller = None
+        headers = request.headers
+        if route.handler == "security_tokens" and ("authorization" in headers or "x-auth-token" in headers):
+            caller = self._verifier.authenticate(request, project_scoped=False)
+        return caller, getattr(self.issuers, route.handler)(request, caller)
 
     def _finish(self, reply: Reply, request_id: str, decision: Decision) -> Reply:
         reply = in_error_form(reply, self._behaviour.error_body)

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 from exporter.simulator.account import Account
@@ -81,9 +82,18 @@ class TokenStore:
                 token.expired = True
 
 
+class Issued(Protocol):
+    secret_key: str
+    security_token: str
+    expires_at: float
+    revoked: bool
+
+
 class Verifier:
     def __init__(self, account: Account, tokens: TokenStore, clock: Callable[[], float],
-                 max_skew: float | None = 900.0) -> None:
+                 max_skew: float | None = 900.0,
+                 issued: Callable[[str], Issued | None] = lambda access: None) -> None:
+        self._issued = issued
         self._account = account
         self._tokens = tokens
         self.clock = clock
@@ -109,8 +119,10 @@ class Verifier:
         if match is None:
             raise unauthorized(_SIGNATURE_FAILED)
         access, signed_names, claimed = match.groups()
-        if not hmac.compare_digest(access, self._account.ak):
+        temporary = self._issued(access)
+        if temporary is None and not hmac.compare_digest(access, self._account.ak):
             raise unauthorized(_SIGNATURE_FAILED)
+        secret_key = temporary.secret_key if temporary is not None else self._account.sk
         self._check_date(request.headers.get("x-sdk-date"), signed_names)
         signed: dict[str, str] = {}
         for name in signed_names.split(";"):
@@ -119,10 +131,22 @@ class Verifier:
             signed[name] = _as_sent(request.headers[name])
         query = canonical_query(parse_qsl(request.query, keep_blank_values=True))
         canonical, _ = canonical_request(request.method, request.path, query, signed, request.body)
-        expected = signature(self._account.sk, string_to_sign(canonical, request.headers["x-sdk-date"]))
+        expected = signature(secret_key, string_to_sign(canonical, request.headers["x-sdk-date"]))
         if not hmac.compare_digest(expected, claimed.lower()):
             log.debug("signature mismatch for %s %s", request.method, request.path)
             raise unauthorized(_SIGNATURE_FAILED)
+        if temporary is not None:
+            self._check_temporary(temporary, signed)
+
+    def _check_temporary(self, temporary: Issued, signed: dict[str, str]) -> None:
+        """A temporary AK/SK is only good with its own security token, signed, unexpired, unrevoked."""
+        token = signed.get("x-security-token")
+        if token is None or not hmac.compare_digest(token, temporary.security_token):
+            raise unauthorized("the security token is missing, unsigned or does not belong to the AK")
+        if temporary.revoked:
+            raise unauthorized("the security token has been revoked")
+        if temporary.expires_at <= self.clock():
+            raise unauthorized("the security token has expired")
 
     def _check_date(self, value: str | None, signed_names: str) -> None:
         if value is None or "x-sdk-date" not in signed_names.split(";"):

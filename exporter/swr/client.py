@@ -53,6 +53,12 @@ class SwrClient:
         """The credentials: a reload asks them to re-read their files (``TargetRuntime``)."""
         return self._auth
 
+    def credentials_expiry(self) -> float | None:
+        """When the temporary credentials or token in use expire (Unix time); None for a permanent AK/SK
+        or when unknown (a token or triple in files)."""
+        expires_at = getattr(self._auth, "expires_at", None)
+        return expires_at if isinstance(expires_at, float | int) else None
+
     def list_namespaces(self) -> list[Item]:
         # mode::visible also lists organizations the account sees only through a grant on one of their
         # repositories (swr-api.md 12); without it they, and their repositories, would go missing.

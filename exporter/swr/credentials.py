@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from exporter.config.secret import Secret
+from exporter.swr.projects import ProjectRef
 from exporter.swr.signing import authorization, sdk_date
 from exporter.swr.tokens import (
     BACKOFF_FIRST,
@@ -59,7 +60,7 @@ class RequestAuth(Protocol):
         ...
 
 
-def _merge(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+def merge_headers(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
     """``base`` overridden by ``extra`` regardless of case, so no header goes out (or is signed) twice.
 
     A stray Authorization in ``base`` is dropped: it must neither be signed nor replace ours.
@@ -77,32 +78,35 @@ class AkSkAuth:
         self,
         access_key: Secret,
         secret_key: Secret,
-        project_id: str | None,
+        project_id: str | ProjectRef | None,
         security_token: TokenSource | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._access_key = access_key
         self._secret_key = secret_key
-        self._project_id = project_id
+        self._project = project_id if isinstance(project_id, ProjectRef) else ProjectRef(project_id)
         self._security_token = security_token
         self._clock = clock
         self._sent = threading.local()  # the transport calls on_unauthorized on the thread that sent
 
     @property
     def project_id(self) -> str | None:
-        return self._project_id
+        return self._project.get()
+
+    expires_at = None  # a permanent AK/SK, or a security token whose expiry nobody told us
 
     def headers(
         self, method: str, host: str, path: str, query: str, body: bytes | None, base: Mapping[str, str]
     ) -> dict[str, str]:
+        project_id = self._project.resolve()  # may itself send a signed IAM call (the project lookup)
         extra = {"Host": host, "X-Sdk-Date": sdk_date(datetime.fromtimestamp(self._clock(), UTC))}
-        if self._project_id:
-            extra["X-Project-Id"] = self._project_id
+        if project_id:
+            extra["X-Project-Id"] = project_id
         if self._security_token is not None:
             token = self._security_token.token()
             self._sent.token = token
             extra["X-Security-Token"] = token.reveal()
-        headers = _merge(base, extra)
+        headers = merge_headers(base, extra)
         headers["Authorization"] = authorization(
             self._access_key.reveal(), self._secret_key.reveal(), method, path, query, headers, body
         )
@@ -140,10 +144,10 @@ class TokenAuth:
 
     _REMEMBERED = 16
 
-    def __init__(self, source: TokenSource, project_id: str | None = None,
+    def __init__(self, source: TokenSource, project_id: str | ProjectRef | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._source = source
-        self._project_id = project_id
+        self._project = project_id if isinstance(project_id, ProjectRef) else ProjectRef(project_id)
         self._clock = clock
         self._lock = threading.Lock()
         self._sent = threading.local()  # the transport calls on_unauthorized on the thread that sent
@@ -157,11 +161,16 @@ class TokenAuth:
     @property
     def project_id(self) -> str | None:
         # Only an IAM token source knows a project; a token file does not say which it is scoped to.
-        return self._project_id or getattr(self._source, "project_id", None)
+        return self._project.get() or getattr(self._source, "project_id", None)
+
+    @property
+    def expires_at(self) -> float | None:
+        return getattr(self._source, "expires_at", None)
 
     def headers(
         self, method: str, host: str, path: str, query: str, body: bytes | None, base: Mapping[str, str]
     ) -> dict[str, str]:
+        looked_up = self._project.resolve()  # may itself send an IAM call (the project lookup)
         token = self._source.token()
         self._sent.token = token
         with self._lock:
@@ -169,10 +178,10 @@ class TokenAuth:
                 self._refresh_pending = False
                 self._refreshed = token
         extra = {"Host": host, "X-Auth-Token": token.reveal()}
-        project_id = self.project_id
+        project_id = looked_up or getattr(self._source, "project_id", None)
         if project_id:
             extra["X-Project-Id"] = project_id
-        return _merge(base, extra)
+        return merge_headers(base, extra)
 
     def on_unauthorized(self) -> bool:
         failed: Secret | None = getattr(self._sent, "token", None)
@@ -210,24 +219,27 @@ class TokenAuth:
 
 def build_auth(
     cfg: AuthConfig,
-    project_id: str | None,
+    project_id: str | ProjectRef | None,
     region: str,
     fetch_iam_token: IamFetch,
     clock: Callable[[], float] = time.time,
 ) -> RequestAuth:
-    """Wire the configured authentication; ``cfg`` has already been validated by ``config``.
+    """Wire a permanent AK/SK, a password or a token file; ``cfg`` has already been validated by
+    ``config``. Credentials in files and temporary ones are wired by ``swr/sources/build.py``.
 
     ``fetch_iam_token`` is only called later, when a password token is first needed.
     """
     if cfg.type == "aksk":
-        if not cfg.access_key or not cfg.secret_key:
-            raise ValueError("auth.type aksk needs an access key and a secret key")
-        return AkSkAuth(cfg.access_key, cfg.secret_key, project_id, _security_token(cfg), clock)
+        if not cfg.access_key or not cfg.secret_key or cfg.security_token_file is not None:
+            raise ValueError("auth.type aksk needs an access key and a secret key (files: sources.build)")
+        token = StaticToken(cfg.security_token) if cfg.security_token else None
+        return AkSkAuth(cfg.access_key, cfg.secret_key, project_id, token, clock)
     if cfg.type == "password":
         if not cfg.username or not cfg.password or not cfg.domain:
             raise ValueError("auth.type password needs username, password and domain")
+        scope = project_id.get() if isinstance(project_id, ProjectRef) else project_id
         source = IamPasswordToken(
-            fetch_iam_token, cfg.username, cfg.password, cfg.domain, project_id, region, clock
+            fetch_iam_token, cfg.username, cfg.password, cfg.domain, scope, region, clock
         )
         return TokenAuth(source, project_id, clock)
     if cfg.type == "token":
@@ -236,10 +248,3 @@ def build_auth(
         return TokenAuth(FileToken(cfg.token_file), project_id, clock)
     raise ValueError(f"unknown auth.type {cfg.type!r}")
 
-
-def _security_token(cfg: AuthConfig) -> TokenSource | None:
-    if cfg.security_token_file is not None:
-        return FileToken(cfg.security_token_file)
-    if cfg.security_token:
-        return StaticToken(cfg.security_token)
-    return None

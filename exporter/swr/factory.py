@@ -12,8 +12,8 @@ from collections.abc import Callable
 from exporter.config.model import Target, TLSConfig
 from exporter.swr.api import RequestObserver
 from exporter.swr.client import SwrClient
-from exporter.swr.credentials import build_auth
 from exporter.swr.iam import IamClient
+from exporter.swr.sources.build import build_target_auth
 from exporter.swr.transport import Transport
 
 
@@ -25,7 +25,7 @@ def build_client(target: Target, observer: RequestObserver,
                           max_concurrency=polling.max_concurrency, rate_limit=polling.rate_limit,
                           observer=observer, verify=_verify(polling.tls))
     iam = IamClient(transport, target.iam_endpoint)
-    auth = build_auth(target.auth, target.project_id, target.region, iam.create_token, clock)
+    auth = build_target_auth(target, transport, iam, clock)
     return SwrClient(transport, endpoint=target.endpoint, auth=auth, project_id=target.project_id)
 
 

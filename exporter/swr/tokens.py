@@ -200,6 +200,11 @@ class IamPasswordToken:
         self._last_error = "no request made yet"
 
     @property
+    def expires_at(self) -> float | None:
+        issued = self._issued
+        return issued.expires_at if issued is not None else None
+
+    @property
     def project_id(self) -> str | None:
         issued = self._issued
         if issued is not None and issued.project_id:

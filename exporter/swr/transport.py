@@ -107,14 +107,17 @@ class Transport:
         return self._closed.is_set()
 
     def send(self, operation: str, method: str, endpoint: str, path: str, pairs: Pairs = (), *,
-             auth: RequestAuth | None, body: bytes | None = None) -> Reply:
+             auth: RequestAuth | None, body: bytes | None = None, text: bool = False,
+             retries: int | None = None) -> Reply:
         """One call to ``endpoint`` + ``path``, signed by ``auth`` (None: unsigned), retried as needed.
 
+        ``text``: the answer is plain text (the metadata token), ``data`` is then a str. ``retries``:
+        instead of the configured count (0 where an error status is itself the answer).
         Raises :class:`ApiError`; :class:`InvalidResponse` for a 1xx/3xx answer or one that is not JSON.
         """
         call = _call(operation, method, endpoint, path, pairs, body)
-        response = self._send(call, auth)
-        return self.decode(operation, lambda: _reply(operation, response))
+        response = self._send(call, auth, self._retries if retries is None else retries)
+        return self.decode(operation, lambda: _reply(operation, response, text))
 
     def decode(self, operation: str, parse: Callable[[], T]) -> T:
         """``parse()``; an :class:`InvalidResponse` it raises is counted for ``operation`` and re-raised.
@@ -136,7 +139,7 @@ class Transport:
         self._deadlines.cancel()
         self._session.close()
 
-    def _send(self, call: _Call, auth: RequestAuth | None) -> requests.Response:
+    def _send(self, call: _Call, auth: RequestAuth | None, retries: int) -> requests.Response:
         retry = 0
         reauthorized = False
         while True:
@@ -151,7 +154,7 @@ class Transport:
                     if not auth.on_unauthorized():
                         raise
                     delay = 0.0
-                elif error.reason in RETRYABLE and retry < self._retries:
+                elif error.reason in RETRYABLE and retry < retries:
                     delay = self._delay(retry, error.retry_after)
                     retry += 1
                 else:
@@ -224,11 +227,13 @@ def _call(operation: str, method: str, endpoint: str, path: str, pairs: Pairs, b
     return _Call(operation, method, url, base.netloc, full_path, query, body)
 
 
-def _reply(operation: str, response: requests.Response) -> Reply:
+def _reply(operation: str, response: requests.Response, text: bool = False) -> Reply:
     status, request_id = response.status_code, _request_id(response)
     if not 200 <= status < 300:
         raise InvalidResponse(operation, "neither success nor error (redirects are not followed)",
                               status=status, request_id=request_id)
+    if text:
+        return Reply(operation, status, request_id, response.headers, response.text)
     try:
         data = json.loads(response.content)
     except ValueError:

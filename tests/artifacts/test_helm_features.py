@@ -149,9 +149,7 @@ def test_existing_secret_is_mounted_as_the_credential_directory():
     assert not {"access_key", "secret_key", "password"} & set(auth), "a credential written into the config"
 
 
-def test_workload_identity_uses_the_projected_token_and_no_secret():
-    # The exporter of this branch does not know auth.type workload_identity yet (another branch adds it),
-    # so --config.check cannot judge this config: its structure is checked against DESIGN.md section 2.
+def test_workload_identity_uses_the_projected_token_and_no_secret(tmp_path):
     resources = render(FEATURES["workload-identity"])
     token = volume(resources, "workload-identity")["projected"]["sources"][0]["serviceAccountToken"]
     assert token["audience"] == WORKLOAD_IDENTITY["audience"]
@@ -163,6 +161,12 @@ def test_workload_identity_uses_the_projected_token_and_no_secret():
     assert pod_spec(resources)["serviceAccountName"] == one(resources, "ServiceAccount")["metadata"]["name"]
     assert pod_spec(resources)["automountServiceAccountToken"] is False
     assert "system:serviceaccount:monitoring:swr-exporter" in notes(FEATURES["workload-identity"])
+    # The kubelet writes the token before the container starts; here a stand-in in tmp_path.
+    config = rendered_config(resources)
+    config["auth"]["id_token_file"] = str(tmp_path / "id-token")
+    (tmp_path / "id-token").write_text("header.payload.signature")
+    result = config_check(config, tmp_path)
+    assert result.returncode == 0, result.stderr
 
 
 def test_workload_identity_gives_targets_without_auth_the_projected_token():

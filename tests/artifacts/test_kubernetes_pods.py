@@ -157,15 +157,7 @@ def credential_files(config: dict, directory: Path) -> dict:
     return yaml.safe_load(text)
 
 
-def exporter_knows(overlay: str) -> list:
-    pending = any(auth["type"] in SECRETLESS for workload in exporter_workloads(render(f"overlays/{overlay}"))
-                  for auth in auths(config_of(render(f"overlays/{overlay}"), workload)))
-    marks = [pytest.mark.xfail(strict=True, raises=ConfigError,
-                               reason="issue 12's auth types land in the exporter on another branch")]
-    return pytest.param(overlay, marks=marks if pending else [])
-
-
-@pytest.mark.parametrize("overlay", [exporter_knows(name) for name in OVERLAYS])
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_overlay_config_is_valid_for_the_exporter(overlay, tmp_path):
     resources = render(f"overlays/{overlay}")
     workloads = exporter_workloads(resources)

@@ -77,10 +77,23 @@ INVALID = {
     "file-does-not-exist": "auth.secret_key_file: file does not exist",
     "empty-secret-file": "auth.secret_key_file: file is empty",
     "key-of-another-auth-type": 'auth.username: not used with auth.type "aksk"',
-    "unknown-auth-type": 'auth.type: must be one of aksk, password, token, got "oauth"',
+    "unknown-auth-type": 'auth.type: must be one of aksk, password, token, metadata, workload_identity, '
+    'oidc_agency, pod_identity, got "oauth"',
     "token-without-token-file": 'auth.token_file: required for auth.type "token"',
-    "missing-project-id": 'project_id: required for auth.type "aksk": '
-    "give project_id or environment variable HUAWEICLOUD_SDK_PROJECT_ID",
+    "workload-identity-without-idp-id": 'auth.idp_id: required for auth.type "workload_identity" '
+    "(the IAM identity provider's id)",
+    "id-token-file-does-not-exist": "auth.id_token_file: file does not exist",
+    "oidc-duration-too-long": "auth.duration: must be at most 12h, got 13h",
+    "assume-agency-without-agency-name": "auth.assume_agency.agency_name: required "
+    "(the agency created in that account)",
+    "assume-agency-duration-too-short": "auth.assume_agency.duration: must be at least 15m, got 5m",
+    "pod-identity-without-environment": 'auth.type: auth.type "pod_identity" needs environment variable '
+    "HC_CONTAINER_CREDENTIALS_FULL_URI and HC_CONTAINER_AUTHORIZATION_TOKEN_FILE "
+    "(set by CCE for a pod with a pod identity association)",
+    "metadata-endpoint-not-a-url": "auth.metadata_endpoint: must be an http:// or https:// URL "
+    "with a host name",
+    "key-of-another-credential-type": 'auth.idp_id: not used with auth.type "metadata"',
+    "bad-sts-endpoint": "sts_endpoint: must be an http:// or https:// URL with a host name",
     "out-of-range": "max_concurrency: must be between 1 and 64, got 100",
     "rate-limit-zero": "rate_limit: must be a number greater than 0, got 0",
     "poll-interval-too-short": "poll_interval: must be at least 1s, got 500ms",
@@ -232,10 +245,11 @@ def test_token_auth_keeps_the_token_file_path_for_rereading() -> None:
 
 def test_full_example_of_the_design_loads_every_key() -> None:
     (target,) = load_valid("full-example.yaml").targets
-    assert target.auth.access_key == Secret("fake-ak-for-tests")
-    assert target.auth.secret_key == Secret("fake-sk-for-tests")
+    # A triple in files is kept as paths: the credentials re-read all three together.
+    assert target.auth.access_key_file.samefile(FILES / "ak")
+    assert target.auth.secret_key_file.samefile(FILES / "sk")
     assert target.auth.security_token_file.samefile(FILES / "security-token")
-    assert target.auth.security_token is None
+    assert (target.auth.access_key, target.auth.secret_key, target.auth.security_token) == (None, None, None)
     polling = target.polling
     assert (polling.poll_interval, polling.request_timeout, polling.max_staleness) == (300.0, 10.0, 900.0)
     assert (polling.max_concurrency, polling.rate_limit, polling.retries) == (4, 10.0, 3)
@@ -288,7 +302,7 @@ def test_absolute_secret_paths_are_used_as_given(tmp_path: Path) -> None:
         "project_id": PROJECT,
         "auth": {"access_key": "fake-ak-for-tests", "secret_key_file": str(tmp_path / "sk")},
     }
-    assert parse(data).targets[0].auth.secret_key == Secret(key)
+    assert parse(data).targets[0].auth.secret_key_file == tmp_path / "sk"
 
 
 def test_custom_region_is_accepted_with_an_endpoint_and_trailing_slash_is_dropped() -> None:
@@ -359,7 +373,8 @@ def test_keys_in_the_file_take_precedence_over_environment_variables() -> None:
         "auth": {"access_key_file": "ak", "secret_key": "fake-sk-for-tests"},
     }
     (target,) = parse(data, env).targets
-    assert target.auth.access_key == Secret("fake-ak-for-tests")
+    assert target.auth.access_key_file.samefile(FILES / "ak")
+    assert target.auth.access_key is None
     assert target.auth.secret_key == Secret("fake-sk-for-tests")
     assert target.project_id == PROJECT
 
@@ -368,7 +383,7 @@ def test_environment_fills_only_what_the_file_leaves_out() -> None:
     env = aksk_env() | {"HUAWEICLOUD_SDK_SECURITY_TOKEN": "fake-security-token"}
     data = {"region": "cn-north-4", "auth": {"access_key_file": "ak"}}
     (target,) = parse(data, env).targets
-    assert target.auth.access_key == Secret("fake-ak-for-tests")
+    assert target.auth.access_key_file.samefile(FILES / "ak")
     assert target.auth.secret_key == Secret(env["HUAWEICLOUD_SDK_SK"])
     assert target.auth.security_token == Secret("fake-security-token")
     assert target.project_id == PROJECT
@@ -387,7 +402,6 @@ def test_environment_does_not_apply_to_entries_of_targets() -> None:
     assert caught.value.problems == [
         "targets[0].auth.access_key: missing: give access_key_file or access_key",
         "targets[0].auth.secret_key: missing: give secret_key_file or secret_key",
-        'targets[0].project_id: required for auth.type "aksk": give project_id',
     ]
 
 
@@ -464,17 +478,18 @@ def test_password_of_wrong_type_or_in_a_broken_line_is_not_echoed(secret: str, t
     assert secret not in str(caught.value)
 
 
-def test_secret_files_are_read_stripped_and_masked_in_repr(tmp_path: Path) -> None:
-    key = secrets.token_hex(20)
+def test_secret_files_are_kept_as_paths_and_inline_secrets_masked_in_repr(tmp_path: Path) -> None:
+    key, inline = secrets.token_hex(20), secrets.token_hex(10)
     (tmp_path / "sk").write_text(f"\n  {key}  \n")
     data = {
         "region": "cn-north-4",
         "project_id": PROJECT,
-        "auth": {"access_key_file": str(FILES / "ak"), "secret_key_file": "sk"},
+        "auth": {"access_key": inline, "secret_key_file": "sk"},
     }
     config = parse_config(data, base_dir=tmp_path, environ={}, hostname=lambda: "h")
-    assert config.targets[0].auth.secret_key == Secret(key)
-    assert key not in repr(config)
+    assert config.targets[0].auth.secret_key_file == tmp_path / "sk"
+    assert config.targets[0].auth.access_key == Secret(inline)
+    assert key not in repr(config) and inline not in repr(config)
 
 
 # --- default endpoints -------------------------------------------------------------------------------

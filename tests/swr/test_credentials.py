@@ -233,16 +233,6 @@ def _no_fetch(body: dict) -> tuple[dict, object]:
     raise AssertionError("IAM must not be called while building auth")
 
 
-def test_build_auth_aksk_with_security_token_file(tmp_path: Path) -> None:
-    path = tmp_path / "st"
-    token = secrets.token_hex(8)
-    path.write_text(token + "\n")
-    cfg = _cfg(access_key=Secret("a"), secret_key=Secret("s"), security_token_file=path)
-    auth = build_auth(cfg, "p", "cn-north-4", _no_fetch, clock=lambda: VECTOR_DATE)  # type: ignore[arg-type]
-    headers = auth.headers("GET", "h", "/", "", None, BASE)
-    assert (headers["X-Security-Token"], headers["X-Sdk-Date"]) == (token, COMMON["x_sdk_date"])
-
-
 def test_build_auth_aksk_with_static_security_token() -> None:
     token = secrets.token_hex(8)
     cfg = _cfg(access_key=Secret("a"), secret_key=Secret("s"), security_token=Secret(token))
