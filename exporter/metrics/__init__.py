@@ -248,6 +248,9 @@ SERIES_DROPPED = MetricSpec(
     ("reason",),
 )
 
+# The Enterprise Edition's table; imported here, after MetricSpec, so CATALOGUE below holds it too.
+from exporter.metrics.enterprise import *  # noqa: E402, F403
+
 API_DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 CATALOGUE: tuple[MetricSpec, ...] = tuple(
