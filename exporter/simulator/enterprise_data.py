@@ -65,9 +65,9 @@ class EnterpriseDataset:
 
     @classmethod
     def generate(cls, seed: int = 0, instances: int = 3, repositories: int = 6,
-                 start: float = DEFAULT_START) -> EnterpriseDataset:
-        """``instances`` running ones plus one unavailable and one still creating; ``repositories`` in
-        all, spread over the running instances."""
+                 start: float = DEFAULT_START, other_states: bool = True) -> EnterpriseDataset:
+        """``instances`` running ones, plus (``other_states``) one unavailable and one still creating;
+        ``repositories`` in all, spread over the running instances."""
         rng = random.Random(seed)
         dataset = cls(start=start)
         running = max(1, instances)
@@ -81,6 +81,8 @@ class EnterpriseDataset:
             owner.namespaces.setdefault(repo.namespace, _metadata(rng))
         for instance in dataset.instances[:running]:
             instance.storage_used = sum(a.size for r in instance.repositories for a in r.artifacts)
+        if not other_states:
+            return dataset
         expires = start + 200 * 86_400.0
         dataset.instances.append(EeInstance("ins-unavailable", "ee-dr", "Unavailable", expires))
         dataset.instances.append(EeInstance("ins-creating", "ee-new", "Creating", None))
