@@ -27,7 +27,7 @@ from exporter.collectors import enterprise
 from exporter.collectors.enterprise_records import EnterpriseRepository
 from exporter.collectors.fields import Item
 from exporter.collectors.spec import CollectorSpec, FetchContext, PartialFailure
-from exporter.swr.errors import ApiError
+from exporter.swr.errors import ApiError, InvalidResponse
 
 LIST = "ListInstanceArtifacts"
 SHOW = "ShowInstanceArtifact"
@@ -75,11 +75,8 @@ def parse_artifacts(operation: str, repo: EnterpriseRepository, items: Sequence[
     found: dict[str, Artifact] = {}
     for index, obj in enumerate(items):
         item = Item(operation, f"artifact {index}", obj)
-        tags = item.obj.get("tags")
-        if tags is not None and not isinstance(tags, list):
-            raise item._fail("tags", "a list", tags)
         names = sorted({Item(operation, f"artifact {index} tag {n}", tag).name("name")
-                        for n, tag in enumerate(tags or ())})
+                        for n, tag in enumerate(item.sequence("tags"))})
         artifact = Artifact(repo.instance_name, repo.organization, repo.name, item.name("digest"),
                             item.count("size"), _time(item, "push_time"), _time(item, "pull_time"),
                             tuple(names))
@@ -93,7 +90,8 @@ def parse_scan(operation: str, repo: EnterpriseRepository, obj: object) -> Vulne
     if not overview:
         return None
     if not isinstance(overview, dict):
-        raise Item(operation, "artifact", obj)._fail("scan_overview", "an object", overview)
+        raise InvalidResponse(operation, f"artifact field 'scan_overview': expected an object, got "
+                                         f"{type(overview).__name__}")
     for mime in sorted(overview):
         report = Item(operation, f"scan_overview {mime!r}", overview[mime])
         if report.text("scan_status") != "Success":

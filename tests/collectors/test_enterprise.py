@@ -142,3 +142,28 @@ def test_a_failing_instance_call_fails_the_collector_but_keeps_what_was_got():
     assert "ListInstanceRegistries" in snap.status("enterprise_jobs").error
     r = sampled(snap)
     assert r.get_sample_value("swr_enterprise_gc_last_freed_bytes", {"instance_name": "ee-prod"}) == 2048
+
+
+def test_max_series_cuts_the_per_artifact_series_first_and_counts_the_drop():
+    from dataclasses import replace as copy_with
+
+    snap = poll(FakeClient(enterprise=data.answers()))
+    whole = render_snapshot(snap, False).decode()
+    artifact_lines = [line for line in whole.splitlines()
+                      if line.startswith(("swr_enterprise_artifact_", "swr_enterprise_repository_latest"))]
+    assert artifact_lines
+    base = len([line for line in whole.splitlines()
+                if line.startswith(("swr_enterprise_", "swr_organization_", "swr_repository_",
+                                    "swr_quota_", "swr_account_"))]) - len(artifact_lines)
+    # room for the first artifact (size, push time, one tag; never pulled) and no more
+    capped = sampled(copy_with(snap, max_series=base + 3))
+    dropped = capped.get_sample_value("swr_exporter_series_dropped", {"reason": "cap"})
+    assert dropped == len(artifact_lines) - 3
+    first = {"instance_name": "ee-prod", "organization": "team", "repository": "app/web",
+             "digest": "sha256:aa"}
+    size = "swr_enterprise_artifact_size_bytes"
+    assert capped.get_sample_value(size, first) == 100
+    assert capped.get_sample_value(size, {**first, "digest": "sha256:bb"}) is None
+    # the account's own Enterprise objects are all kept
+    assert capped.get_sample_value("swr_enterprise_repository_pulls_total", {
+        "instance_name": "ee-prod", "organization": "team", "repository": "app/web"}) == 7
