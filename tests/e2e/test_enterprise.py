@@ -222,3 +222,27 @@ def test_three_shards_together_equal_one_unsharded_exporter():
     assert [key for key, n in union.items() if n > 1] == []
     assert set(union) == set(whole_series)
     assert sum(bool(part) for part in parts) >= 2, "the instances should spread over the shards"
+
+
+def test_a_failing_enterprise_call_fails_its_collector_only_and_is_retried_like_any_other():
+    from exporter.simulator import FaultRule
+
+    account = Account.generate()
+    dataset = Dataset.generate(seed=7, organizations=1, repositories=1, tags_per_repository=1,
+                               shared_with_me=0)
+    with Simulator(dataset=dataset, account=account, enterprise=enterprise_dataset()) as sim:
+        sim.faults.add(FaultRule("status", operation="ListGcTasks", status=503))
+        sim.faults.add(FaultRule("status", operation="ListInstanceStatistics", status=429, retry_after=0,
+                                 times=1))
+        settings = exporter_settings(sim, account, collectors=EE, rate_limit=1000)
+        with running_exporter(config_for(settings)) as exporter:
+            snap = exporter.poll()
+            text = exporter.metrics()
+    assert snap.status("enterprise").success
+    assert not snap.status("enterprise_jobs").success
+    assert "ListGcTasks" in snap.status("enterprise_jobs").error
+    assert snap.status("enterprise_artifacts").success
+    assert 'swr_exporter_api_retries_total{operation="ListInstanceStatistics"} 1.0' in text
+    assert 'swr_exporter_api_errors_total{operation="ListGcTasks",reason="server_error"} 2.0' in text
+    # what the failing collector did get is served
+    assert 'swr_enterprise_registry_healthy{instance_name="ee-prod",registry="dr-site"} 1.0' in text
