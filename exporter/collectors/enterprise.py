@@ -115,11 +115,25 @@ def fetch(ctx: FetchContext) -> Enterprise:
             namespaces.extend(client.decode(NAMESPACES, partial(parse_namespaces, NAMESPACES,
                                                                 instance.name, space)))
     unique = {(n.instance_name, n.name): n for n in reversed(namespaces)}
-    result = Enterprise(watched, tuple(statistics), tuple(unique[k] for k in sorted(unique)),
-                        repositories(ctx, up), left_out)
+    try:
+        repos = repositories(ctx, up)
+        ctx.store["repositories"] = (repos, ctx.clock())
+    except ApiError as error:  # the instances, statistics and namespaces are still worth serving
+        failures.append(str(error))
+        repos = _last_good_repositories(ctx)
+    result = Enterprise(watched, tuple(statistics), tuple(unique[k] for k in sorted(unique)), repos, left_out)
     if failures:
         raise PartialFailure(f"{len(failures)} Enterprise calls failed; first {failures[0]}", result)
     return result
+
+
+def _last_good_repositories(ctx: FetchContext) -> tuple[EnterpriseRepository, ...]:
+    """The last listing that worked, until max_staleness: one failed listing of 20,000 repositories
+    should not empty the pulls graphs nor the artifacts collector's list."""
+    stored = ctx.store.get("repositories")
+    if stored is None or ctx.clock() - stored[1] > ctx.polling.max_staleness:
+        return ()
+    return tuple(stored[0])
 
 
 def families(_: Enterprise, kept: Sequence[Record]) -> Iterator[Metric]:

@@ -126,10 +126,12 @@ def parse_namespaces(operation: str, instance_name: str, items: Sequence[object]
 
 def parse_repositories(operation: str, instances: Mapping[str, str],
                        items: Sequence[object]) -> list[EnterpriseRepository]:
-    """Repositories of the project-wide listing that belong to one of ``instances`` (id -> name)."""
+    """Repositories of the project-wide listing that belong to one of ``instances`` (id -> name), known
+    by ``instance_id``, else by ``instance_name``."""
+    by_name = {name: ident for ident, name in instances.items()}
     result = []
     for item in _items(operation, "repository", items):
-        instance_id = item.name("instance_id")
+        instance_id = item.text("instance_id") or by_name.get(item.text("instance_name") or "", "")
         if instance_id not in instances:
             continue
         result.append(EnterpriseRepository(

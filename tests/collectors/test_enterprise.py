@@ -167,3 +167,30 @@ def test_max_series_cuts_the_per_artifact_series_first_and_counts_the_drop():
     # the account's own Enterprise objects are all kept
     assert capped.get_sample_value("swr_enterprise_repository_pulls_total", {
         "instance_name": "ee-prod", "organization": "team", "repository": "app/web"}) == 7
+
+
+def test_a_failed_repository_listing_keeps_the_instances_and_the_last_repositories_until_max_staleness():
+    from tests.fakes.swr import throttled
+
+    client = FakeClient(enterprise=data.answers())
+    clock = Clock()
+    poller = Poller(target(collectors=EE, poll_interval="1m"), client, clock=clock, monotonic=clock)
+    poller.poll_once()
+    client.failures["ListAllInstanceRepositories"] = throttled("ListAllInstanceRepositories")
+    repo = {"instance_name": "ee-prod", "organization": "team", "repository": "app/web"}
+    for minutes, pulls in ((1, 7), (3, None)):  # max_staleness: 3 x poll_interval
+        clock.advance(minutes * 60)
+        snap = poller.poll_once()
+        assert not snap.status("enterprise").success
+        r = sampled(snap)
+        assert r.get_sample_value("swr_enterprise_storage_used_bytes", {"instance_name": "ee-prod"}) == 5000
+        assert r.get_sample_value("swr_enterprise_repository_pulls_total", repo) == pulls
+
+
+def test_repositories_without_an_instance_id_are_matched_by_instance_name():
+    answers = data.answers()
+    for item in answers[("ListAllInstanceRepositories",)]:
+        item.pop("instance_id")
+    r = sampled(poll(FakeClient(enterprise=answers)))
+    assert r.get_sample_value("swr_enterprise_repository_pulls_total", {
+        "instance_name": "ee-prod", "organization": "team", "repository": "app/web"}) == 7
