@@ -7,6 +7,9 @@ import re
 import threading
 
 import pytest
+import requests_mock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from exporter.swr.errors import ApiError, InvalidResponse
 from tests.fakes.http import ENDPOINT, make_client
@@ -162,3 +165,27 @@ def test_every_path_is_the_sdks(requests_mock):
         call()
         assert requests_mock.last_request.path == f"/v2/{PID}{path}".lower()
     assert requests_mock.last_request.qs == {"limit": ["100"], "offset": ["0"]}
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                 max_size=3), max_leaves=8)
+BODY = st.fixed_dictionaries({}, optional={"instances": JSON | st.lists(st.just({"id": 1}), max_size=120),
+                                           "total": JSON | st.integers(0, 10**6),
+                                           "page_info": JSON | st.fixed_dictionaries({"next_marker": JSON})})
+
+
+@settings(max_examples=200, deadline=None)
+@given(BODY)
+def test_a_hostile_page_is_a_list_or_an_api_error_never_anything_else(body):
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{BASE}/instances", json=body)
+        mock.get(f"{BASE}/repositories", json={"repositories": body.get("instances"),
+                                                "page_info": body.get("page_info")})
+        client = make_client(project_id=PID, max_pages=20).client
+        for call in (client.list_instances, client.list_all_instance_repositories):
+            try:
+                items = call()
+            except ApiError:
+                continue
+            assert isinstance(items, list) and all(isinstance(item, dict) for item in items)
