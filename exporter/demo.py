@@ -14,6 +14,7 @@ from pathlib import Path
 
 from exporter.config.loader import Config, parse_config
 from exporter.simulator import Account, Dataset, Simulator
+from exporter.simulator.enterprise_data import EnterpriseDataset
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def demo_settings(base_url: str, account: Account) -> dict:
         "auth": {"type": "aksk", "access_key": account.ak, "secret_key": account.sk},
         "poll_interval": DEMO_POLL_INTERVAL,
         # The simulator does not mind the extra calls, and the sharing and tags panels then have data.
-        "collectors": {"shares": True, "tags": True},
+        "collectors": {"shares": True, "tags": True, "enterprise": True, "enterprise_jobs": True,
+                       "enterprise_artifacts": True},
     }
 
 
@@ -44,7 +46,11 @@ def demo_config(seed: int = 2026) -> Iterator[Config]:
         start=time.time(),
     )
     account = Account.generate()
-    with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005) as simulator:
+    # One SWR Enterprise Edition instance beside the shared edition.
+    enterprise = EnterpriseDataset.generate(seed=seed, instances=1, repositories=12, start=dataset.start,
+                                            other_states=False)
+    with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005,
+                   enterprise=enterprise) as simulator:
         log.info("demo: simulated SWR API at %s", simulator.base_url)
         yield parse_config(
             demo_settings(simulator.base_url, account),

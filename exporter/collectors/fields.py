@@ -108,6 +108,15 @@ class Item:
             raise self._fail(key, "a boolean", value)
         return value
 
+    def sequence(self, key: str) -> list[object]:
+        """A JSON array; missing or ``null`` is an empty one."""
+        value = self.obj.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._fail(key, "an array", value)
+        return value
+
     def timestamp(self, key: str) -> float | None:
         value = self.text(key)
         if not value:

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from exporter.collectors import organizations, overview, quotas, repositories, shared, shares, tags
+from exporter.collectors import (
+    enterprise,
+    enterprise_artifacts,
+    enterprise_jobs,
+    organizations,
+    overview,
+    quotas,
+    repositories,
+    shared,
+    shares,
+    tags,
+)
 from exporter.collectors.spec import CollectorSpec, FetchContext, PartialFailure, Results, Unavailable
 from exporter.config.model import Polling
 
@@ -26,6 +37,9 @@ REGISTRY: tuple[CollectorSpec[Any, Any], ...] = (
     tags.SPEC,
     quotas.SPEC,
     overview.SPEC,
+    enterprise.SPEC,
+    enterprise_jobs.SPEC,
+    enterprise_artifacts.SPEC,
 )
 
 

@@ -66,6 +66,13 @@ class OrganizationFilter:
 
 
 @dataclass(frozen=True)
+class EnterpriseSettings:
+    """``enterprise:``: which Enterprise Edition instances to watch, by instance name (default all)."""
+
+    instances: OrganizationFilter = field(default_factory=OrganizationFilter)
+
+
+@dataclass(frozen=True)
 class RepositoryRef:
     organization: str
     name: str
@@ -123,6 +130,7 @@ class Polling:
     shard: Shard = field(default_factory=Shard)
     tls: TLSConfig = field(default_factory=TLSConfig)
     collector_intervals: tuple[tuple[str, float], ...] = ()
+    enterprise: EnterpriseSettings = field(default_factory=EnterpriseSettings)
 
     def __post_init__(self) -> None:
         if not self.max_staleness:
@@ -143,6 +151,11 @@ class Polling:
     def watches(self, organization: str) -> bool:
         """Whether this process polls ``organization``: the filter keeps it and the shard owns it."""
         return self.organizations.matches(organization) and self.shard.owns(organization)
+
+    def watches_instance(self, instance_name: str) -> bool:
+        """Whether this process polls an Enterprise instance: ``enterprise.instances`` keeps it and the
+        shard owns it, hashed as an organization name is (DESIGN.md 7)."""
+        return self.enterprise.instances.matches(instance_name) and self.shard.owns(instance_name)
 
     @property
     def narrowed(self) -> bool:

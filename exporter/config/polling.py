@@ -15,6 +15,7 @@ from exporter.config.durations import format_duration
 from exporter.config.fields import Node, join, type_name
 from exporter.config.model import (
     Collectors,
+    EnterpriseSettings,
     OrganizationFilter,
     Polling,
     RepositoryRef,
@@ -100,6 +101,17 @@ def _patterns(node: Node, key: str) -> tuple[re.Pattern[str], ...]:
         except re.error as exc:
             node.ctx.add(path, f'invalid regular expression "{item}": {exc}')
     return tuple(patterns)
+
+
+def _enterprise(node: Node, key: str) -> EnterpriseSettings | None:
+    section = node.mapping(key)
+    if section is None:
+        return None
+    section.check_keys(("instances",))
+    if not section.has("instances"):
+        return EnterpriseSettings()
+    instances = _organizations(section, "instances")
+    return None if instances is None else EnterpriseSettings(instances=instances)
 
 
 def _repositories(node: Node, key: str) -> tuple[RepositoryRef, ...] | None:
@@ -201,5 +213,6 @@ _READERS: dict[str, Callable[[Node, str], object]] = {
     "max_series": lambda node, key: node.integer(key, 1),
     "shard": _shard,
     "tls": _tls,
+    "enterprise": _enterprise,
 }
 POLLING_KEYS = tuple(_READERS)

@@ -14,6 +14,7 @@ from typing import Any
 from exporter.simulator.account import DEFAULT_REGION, Account
 from exporter.simulator.behaviour import DOCUMENTED, ERROR_BODIES, Behaviour
 from exporter.simulator.data import Dataset
+from exporter.simulator.enterprise_data import EnterpriseDataset
 from exporter.simulator.faults import FaultRule
 from exporter.simulator.simulator import Simulator
 
@@ -34,6 +35,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repositories", type=int, default=200)
     parser.add_argument("--tags-per-repository", type=int, default=3)
     parser.add_argument("--shared-with-me", type=int, default=4)
+    parser.add_argument("--enterprise-instances", type=int, default=3,
+                        help="running SWR Enterprise Edition instances (one unavailable and one creating "
+                             "come with them)")
+    parser.add_argument("--enterprise-repositories", type=int, default=6,
+                        help="Enterprise repositories over all running instances")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -72,8 +78,10 @@ def build(args: argparse.Namespace) -> Simulator:
     dataset = Dataset.generate(seed=args.seed, organizations=args.organizations,
                                repositories=args.repositories, tags_per_repository=args.tags_per_repository,
                                shared_with_me=args.shared_with_me, start=time.time())
+    enterprise = EnterpriseDataset.generate(seed=args.seed, instances=args.enterprise_instances,
+                                            repositories=args.enterprise_repositories, start=dataset.start)
     simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
-                          latency=args.latency, behaviour=behaviour(args),
+                          latency=args.latency, behaviour=behaviour(args), enterprise=enterprise,
                           credential_lifetime=args.credential_lifetime)
     if args.fault_rate > 0:
         share = args.fault_rate / len(_RANDOM_FAULTS)

@@ -17,6 +17,8 @@ from exporter.simulator import routes
 from exporter.simulator.account import Account
 from exporter.simulator.behaviour import DOCUMENTED, Behaviour
 from exporter.simulator.data import Dataset
+from exporter.simulator.enterprise import EnterpriseApi
+from exporter.simulator.enterprise_data import EnterpriseDataset
 from exporter.simulator.faults import BODY_KINDS, Decision, FaultSet, corrupt, status_reply
 from exporter.simulator.iam import IamApi
 from exporter.simulator.issuers import Issuers
@@ -76,7 +78,8 @@ class Simulator:
                  clock: Callable[[], float] = time.time, evolve: bool = False, latency: float = 0.0,
                  token_lifetime: float = 86_400.0, *, max_skew: float | None = 900.0,
                  rng: random.Random | None = None, tls: ssl.SSLContext | None = None,
-                 behaviour: Behaviour = DOCUMENTED, credential_lifetime: float = 3600.0) -> None:
+                 behaviour: Behaviour = DOCUMENTED, credential_lifetime: float = 3600.0,
+                 enterprise: EnterpriseDataset | None = None) -> None:
         """``tls``: serve HTTPS with this server context (tests of the exporter's certificate checks).
         ``behaviour``: which of the documented SWR behaviours to show; the default is what Huawei
         documents (see :class:`Behaviour`). ``credential_lifetime``: how long the temporary triples of the
@@ -92,6 +95,9 @@ class Simulator:
         self.issuers = Issuers(self.account, self.tokens, self.now, credential_lifetime)
         self._verifier = Verifier(self.account, self.tokens, self.now, max_skew, self.issuers.lookup)
         self._swr = SwrApi(self.dataset, self.account, self.now, evolve, behaviour)
+        self.enterprise = enterprise if enterprise is not None else EnterpriseDataset.generate(
+            start=self.dataset.start)
+        self._ee = EnterpriseApi(self.enterprise, self.account, self.now, evolve)
         self._iam = IamApi(self.account, self.tokens, self.now, token_lifetime, lambda: self.base_url)
         self._http = HttpServer(self.process, tls)
         self._scheme = "http" if tls is None else "https"
@@ -208,7 +214,8 @@ class Simulator:
             query = dict(parse_qsl(request.query, keep_blank_values=True))
             if route.iam:
                 return auth, getattr(self._iam, route.handler)(query, request.body)
-            return auth, getattr(self._swr, route.handler)(query, *route.args)
+            handlers = self._ee if route.handler.startswith("ee_") else self._swr
+            return auth, getattr(handlers, route.handler)(query, *route.args)
         except ApiError as error:
             return auth, error.reply
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from exporter.swr.credentials import RequestAuth
+from exporter.swr.enterprise import EnterpriseCalls
 from exporter.swr.errors import ApiError, InvalidResponse
 from exporter.swr.transport import Reply, Transport
 
@@ -31,8 +32,9 @@ Item = dict[str, Any]
 MAX_PAGES = 10_000
 
 
-class SwrClient:
-    """The calls of :class:`~exporter.swr.api.SwrApi`; every request goes through ``transport``."""
+class SwrClient(EnterpriseCalls):
+    """The calls of :class:`~exporter.swr.api.SwrApi`; every request goes through ``transport``. The
+    Enterprise Edition's come from :class:`~exporter.swr.enterprise.EnterpriseCalls`."""
 
     def __init__(self, transport: Transport, *, endpoint: str, auth: RequestAuth,
                  project_id: str | None = None, page_size: int = 1000, max_pages: int = MAX_PAGES) -> None:

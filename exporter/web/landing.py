@@ -35,6 +35,7 @@ DASHBOARDS = (
     Dashboard("SWR / Registry overview", "swr-overview", "dashboards/swr-overview.json"),
     Dashboard("SWR / Repository", "swr-repository", "dashboards/swr-repository.json"),
     Dashboard("SWR / Sharing", "swr-sharing", "dashboards/swr-sharing.json"),
+    Dashboard("SWR / Enterprise Edition", "swr-enterprise", "dashboards/swr-enterprise.json"),
     Dashboard("SWR / Exporter health", "swr-exporter-health", "dashboards/swr-exporter-health.json"),
 )
 

@@ -20,6 +20,7 @@ EXPECTED_UIDS = {
     "swr-overview.json": "swr-overview",
     "swr-repository.json": "swr-repository",
     "swr-sharing.json": "swr-sharing",
+    "swr-enterprise.json": "swr-enterprise",
     "swr-exporter-health.json": "swr-exporter-health",
 }
 # Dashboards about repositories filter by these; the health dashboard only by job and instance.

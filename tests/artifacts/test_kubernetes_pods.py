@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from exporter import __version__
-from exporter.config.errors import ConfigError
 from exporter.config.loader import parse_config
 from tests.artifacts.test_dockerfile import argument, final_stage
 from tests.artifacts.test_kubernetes import (

@@ -59,6 +59,9 @@ def test_demo_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path):
         text = wait_for(f"http://127.0.0.1:{port}/metrics").decode()
         assert "swr_repository_size_bytes{" in text
         assert "swr_up 1.0" in text
+        # one SWR Enterprise Edition instance beside the shared edition
+        assert 'swr_enterprise_instance_status{instance_name="ee-prod",status="Running"} 1.0' in text
+        assert text.count("swr_enterprise_instance_info{") == 1
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from exporter.simulator import Account, Dataset, FaultRule, Simulator
+from exporter.simulator.enterprise_data import EeArtifact, EeRepository, EnterpriseDataset
 from tests.artifacts.test_dashboards import dashboards, load, query_panels, variable_queries
 from tests.e2e.harness import config_for, exporter_settings, free_port, running_exporter
 
@@ -53,6 +54,22 @@ def sharing_dataset(now: float) -> Dataset:
     dataset.add_share(ORGANIZATION, REPOSITORY, "partner-soon", deadline=now + 3 * 86_400)
     dataset.add_share(ORGANIZATION, REPOSITORY, "partner-gone", deadline=now - 86_400)
     dataset.add_share(ORGANIZATION, REPOSITORY, "partner-always", deadline="forever")
+    return dataset
+
+
+def enterprise_dataset(now: float) -> EnterpriseDataset:
+    """Generated Enterprise data plus the selected repository in ee-prod: scanned, pulled, and with an
+    artifact not pulled for 100 days, so every Enterprise panel has data for it too."""
+    dataset = EnterpriseDataset.generate(seed=11, instances=1, repositories=8, start=now)
+    prod = dataset.instances[0]
+    repo = EeRepository(999, ORGANIZATION, REPOSITORY, 500, 1.0, now - 200 * 86_400, now - 86_400, [
+        EeArtifact("sha256:" + "a" * 64, 10_000_000, now - 150 * 86_400, now - 100 * 86_400, ("v1.0.0",),
+                   None),
+        EeArtifact("sha256:" + "b" * 64, 12_000_000, now - 86_400, now - 3600, ("latest",),
+                   {"Critical": 1, "High": 2})])
+    prod.repositories.append(repo)
+    prod.namespaces.setdefault(ORGANIZATION, {"public": "false", "auto_scan": "true", "prevent_vul": "false",
+                                              "severity": "high"})
     return dataset
 
 
@@ -106,9 +123,13 @@ def stored_enough(prometheus: Prometheus) -> bool:
         retries = prometheus.instant("swr_exporter_api_retries_total")
         shares = prometheus.instant("swr_repository_share_valid")
         tags = prometheus.instant("swr_image_size_bytes")
+        artifacts = prometheus.instant("swr_enterprise_artifact_size_bytes")
+        jobs = prometheus.instant("swr_enterprise_gc_last_run_status")
     except OSError:
         return False
-    return bool(samples and float(samples[0]["value"][1]) >= 12 and errors and retries and shares and tags)
+    enterprise = artifacts and jobs
+    return bool(samples and float(samples[0]["value"][1]) >= 12 and errors and retries and shares and tags
+                and enterprise)
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +138,12 @@ def prometheus(tmp_path_factory) -> Iterator[Prometheus]:
     now = time.time()
     account = Account.generate()
     with Simulator(dataset=sharing_dataset(now), account=account, evolve=True,
-                   rng=random.Random(3)) as simulator:
+                   rng=random.Random(3), enterprise=enterprise_dataset(now)) as simulator:
         simulator.faults.add(FaultRule("status", status=429, retry_after=0, probability=0.15))
         simulator.faults.add(FaultRule("status", status=503, probability=0.05))
         settings = exporter_settings(simulator, account, poll_interval="1s", retries=3,
-                                     collectors={"shares": True, "tags": True})
+                                     collectors={"shares": True, "tags": True, "enterprise": True,
+                                                 "enterprise_jobs": True, "enterprise_artifacts": True})
         with running_exporter(config_for(settings)) as exporter:
             stop = threading.Event()
             exporter.runtime.start(stop)
@@ -174,8 +196,8 @@ def substitute(expr: str, panel: dict[str, Any], selection: dict[str, str]) -> s
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", replace, expr)
 
 
-ALL = {"job": ".+", "instance": ".+", "organization": ".*", "repository": ".*"}
-ONE = {"job": JOB, "instance": ".+", "organization": regex_escape(ORGANIZATION),
+ALL = {"job": ".+", "instance": ".+", "instance_name": ".*", "organization": ".*", "repository": ".*"}
+ONE = {"job": JOB, "instance": ".+", "instance_name": "ee-prod", "organization": regex_escape(ORGANIZATION),
        "repository": regex_escape(REPOSITORY)}
 
 

@@ -47,7 +47,8 @@ class FakeClient:
     ApiError instead. ``invalid`` counts the malformed answers ``decode`` saw, as the real client does."""
 
     def __init__(self, namespaces=("group",), repos=None, shared=None, quotas=None, domains=None,
-                 tags=None, overview=None, project_id: str | None = "0" * 32) -> None:
+                 tags=None, overview=None, project_id: str | None = "0" * 32,
+                 enterprise: dict[tuple, Any] | None = None) -> None:
         self.namespaces = [{"name": n, "auth": 7} for n in namespaces]
         self.repos = repos if repos is not None else [repo_item("group", "busybox")]
         self.shared = shared or {"self": [], "thirdparty": []}
@@ -59,6 +60,8 @@ class FakeClient:
             "domain_id": "d", "domain_name": "acme", "namspace_num": 1, "repo_num": 1, "image_num": 1,
             "store_space": 10.0, "downflow_size": 20.0}
         self._project_id = project_id
+        # Enterprise Edition answers by (operation, *arguments); a missing one is an empty list.
+        self.enterprise: dict[tuple, Any] = enterprise or {}
         self.failures: dict[str, ApiError] = {}
         self.calls: list[tuple] = []
         self.invalid: list[str] = []
@@ -107,6 +110,60 @@ class FakeClient:
     def show_domain_overview(self) -> dict[str, Any]:
         self._call("ShowDomainOverview")
         return self.overview
+
+    def _ee(self, operation: str, *args, default: Any = None) -> Any:
+        self._call(operation, *args)
+        return self.enterprise.get((operation, *args), [] if default is None else default)
+
+    def list_instances(self) -> list[dict[str, Any]]:
+        return self._ee("ListInstance")
+
+    def list_instance_statistics(self, instance_id: str) -> dict[str, Any]:
+        return self._ee("ListInstanceStatistics", instance_id, default={})
+
+    def list_instance_namespaces(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceNamespaces", instance_id)
+
+    def list_all_instance_repositories(self) -> list[dict[str, Any]]:
+        return self._ee("ListAllInstanceRepositories")
+
+    def list_instance_replication_policies(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceReplicationPolicies", instance_id)
+
+    def list_instance_replication_policy_executions(self, instance_id: str,
+                                                    policy_id: int) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceReplicationPolicyExecutions", instance_id, policy_id)
+
+    def list_instance_registries(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceRegistries", instance_id)
+
+    def list_instance_retention_policies(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceRetentionPolicies", instance_id)
+
+    def list_instance_retention_policy_executions(self, instance_id: str, namespace: str,
+                                                  policy_id: int) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceRetentionPolicyExecutions", instance_id, namespace, policy_id)
+
+    def list_gc_tasks(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListGcTasks", instance_id)
+
+    def list_instance_webhooks(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceWebhooks", instance_id)
+
+    def count_instance_webhook_jobs(self, instance_id: str, namespace: str, policy_id: int,
+                                    status: str) -> int:
+        return self._ee("ListInstanceWebhookJobs", instance_id, namespace, policy_id, status, default=0)
+
+    def list_instance_lt_credentials(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceLtCredentials", instance_id)
+
+    def list_instance_artifacts(self, instance_id: str, namespace: str,
+                                repository: str) -> list[dict[str, Any]]:
+        return self._ee("ListInstanceArtifacts", instance_id, namespace, repository)
+
+    def show_instance_artifact(self, instance_id: str, namespace: str, repository: str,
+                               reference: str) -> dict[str, Any]:
+        return self._ee("ShowInstanceArtifact", instance_id, namespace, repository, reference, default={})
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R | ApiError]:
         results: list[R | ApiError] = []

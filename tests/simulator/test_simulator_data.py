@@ -238,3 +238,12 @@ def test_console_script_prints_credentials_serves_and_stops_on_sigterm() -> None
         assert process.wait(timeout=10) == 0
     assert resp.status_code == 401
     assert {"access_key", "secret_key", "project_id", "username", "password"} <= set(printed)
+
+
+def test_the_command_line_sizes_the_enterprise_data():
+    sim = build(parse_args(["--organizations", "1", "--repositories", "1", "--enterprise-instances", "2",
+                            "--enterprise-repositories", "9"]))
+    running = [i for i in sim.enterprise.instances if i.status == "Running"]
+    assert len(running) == 2
+    assert sum(len(i.repositories) for i in running) == 9
+    assert {i.status for i in sim.enterprise.instances} == {"Running", "Unavailable", "Creating"}
