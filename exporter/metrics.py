@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from exporter.compact import CompactFamily
+
 CACHED = (" Refreshed every poll interval (or the collector's own interval) from the SWR API,"
           " not at scrape time.")
 
@@ -21,15 +23,15 @@ class MetricSpec:
     help: str
     labels: tuple[str, ...] = ()
 
-    def gauge(self) -> GaugeMetricFamily:
+    def gauge(self) -> CompactFamily:
         """An empty family of this metric; the constructors check the declared type, so a counter
-        cannot be emitted as a gauge by mistake."""
+        cannot be emitted as a gauge by mistake. Compact: rows of label values, no Sample objects."""
         self._expect("gauge")
-        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+        return CompactFamily(self.name, self.help, "gauge", self.labels)
 
-    def counter(self) -> CounterMetricFamily:
+    def counter(self) -> CompactFamily:
         self._expect("counter")
-        return CounterMetricFamily(self.name, self.help, labels=self.labels)
+        return CompactFamily(self.name, self.help, "counter", self.labels)
 
     def histogram(self) -> HistogramMetricFamily:
         self._expect("histogram")
@@ -40,7 +42,8 @@ class MetricSpec:
             raise TypeError(f"{self.name} is declared a {self.type}, not a {kind}")
 
 
-def add(family: GaugeMetricFamily | CounterMetricFamily, labels: Sequence[str], value: float | None) -> None:
+def add(family: CompactFamily | GaugeMetricFamily | CounterMetricFamily, labels: Sequence[str],
+        value: float | None) -> None:
     """One sample, unless the value is unknown: a missing value is never exported as 0."""
     if value is not None:
         family.add_metric(list(labels), float(value))
@@ -48,7 +51,7 @@ def add(family: GaugeMetricFamily | CounterMetricFamily, labels: Sequence[str], 
 
 def valued_families(
     specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]]
-) -> list[GaugeMetricFamily | CounterMetricFamily]:
+) -> list[CompactFamily]:
     """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
     order; an unknown value gives no sample."""
     families = [spec.counter() if spec.type == "counter" else spec.gauge() for spec in specs]

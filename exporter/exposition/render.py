@@ -8,6 +8,10 @@ benchmarks/ for what that saves. Anything unusual in a family (timestamps, exemp
 histograms, units, names outside ``[a-zA-Z_][a-zA-Z0-9_]*``, OpenMetrics-only samples in text format)
 is handed to prometheus_client itself for that one family, so the output stays identical for every
 input.
+
+A ``CompactFamily`` (every family ``metrics.py`` declares) is written straight from its rows: no
+``Sample`` and no label dict is ever made for it. Its sample lines are the same in both formats, so
+``render_chunks`` writes them once per snapshot, with each format's two header lines beside them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_format
 from prometheus_client.samples import Sample
 
+from exporter.compact import CompactFamily
+
 EOF = "# EOF\n"
+# One family: (text 0.0.4 header, OpenMetrics header, sample lines common to both). A family only
+# prometheus_client can write has its whole text in each format and no common part.
+Chunk = tuple[bytes, bytes, bytes]
 
 # Names every escaping scheme leaves alone, as metric name, sample name and label name alike.
 _PLAIN_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -54,6 +63,26 @@ def render(families: Iterable[Metric], *, openmetrics: bool, eof: bool = True) -
     return b"".join(parts)
 
 
+def render_chunks(families: Iterable[Metric]) -> Iterator[Chunk]:
+    """Each family once for both formats; ``join_chunks`` makes one format's text of them."""
+    text, openmetrics = _Renderer(False), _Renderer(True)
+    for metric in families:
+        if type(metric) is CompactFamily:
+            try:
+                samples = text.compact_samples(metric)
+                yield text.header(metric).encode(), openmetrics.header(metric).encode(), samples.encode()
+                continue
+            except _Unusual:
+                pass
+        yield text.family(metric).encode(), openmetrics.family(metric).encode(), b""
+
+
+def join_chunks(chunks: Iterable[Chunk], *, openmetrics: bool) -> bytes:
+    """One format's text of ``render_chunks``, without OpenMetrics' ``# EOF``."""
+    slot = 1 if openmetrics else 0
+    return b"".join(part for chunk in chunks for part in (chunk[slot], chunk[2]))
+
+
 def format_value(value: Any) -> str:
     """``prometheus_client.utils.floatToGoString``: Go's float formatting, which Prometheus expects."""
     number = float(value)
@@ -82,6 +111,8 @@ class _LabelSet:
         self._format = "{" + ",".join(f'{name}="%s"' for name in ordered) + "}" if names else ""
         self._pick = itemgetter(*ordered) if len(ordered) > 1 else lambda labels: tuple(labels.values())
         self._made: dict[tuple[str, ...], str] = {}
+        self._order = sorted(range(len(names)), key=names.__getitem__)
+        self._rows_made: dict[tuple[str, ...], str] = {}
 
     def text(self, labels: dict[str, str]) -> str:
         try:
@@ -91,6 +122,20 @@ class _LabelSet:
                 text = self._made[values] = self._format % tuple(map(_escape, values))
         except TypeError:  # a value that is not a str: let prometheus_client say what it makes of it
             raise _Unusual("label value") from None
+        return text
+
+
+    def row_text(self, values: tuple[str, ...]) -> str:
+        """The label text of a row's values, given in the family's label order."""
+        text = self._rows_made.get(values)
+        if text is None:
+            if len(values) != len(self.names):  # prometheus_client would zip them short
+                raise _Unusual("label count")
+            try:
+                text = self._format % tuple(_escape(values[index]) for index in self._order)
+            except TypeError:
+                raise _Unusual("label value") from None
+            self._rows_made[values] = text
         return text
 
 
@@ -107,9 +152,28 @@ class _Renderer:
 
     def family(self, metric: Metric) -> str:
         try:
+            if type(metric) is CompactFamily:
+                return self.header(metric) + self.compact_samples(metric)
             return "".join(self._lines(metric))
         except _Unusual:
             return self._by_prometheus_client(metric)
+
+    def compact_samples(self, metric: CompactFamily) -> str:
+        """The sample lines of a compact family, the same in both formats."""
+        self._check_name(metric.name)
+        name = metric.sample_name
+        self._check_name(name)
+        row_text = self._label_set(metric.labels).row_text
+        lines: list[str] = []
+        append = lines.append
+        for values, value in metric.rows:
+            if type(value) is float and -_INF < value < 1e6:  # most values: repr is Go's format already
+                append(f"{name}{row_text(values)} {value!r}\n")
+            elif value is None:
+                raise _Unusual(name)
+            else:
+                append(f"{name}{row_text(values)} {format_value(value)}\n")
+        return "".join(lines)
 
     def _by_prometheus_client(self, metric: Metric) -> str:
         one = _OneFamily(metric)
@@ -119,7 +183,7 @@ class _Renderer:
 
     def _lines(self, metric: Metric) -> list[str]:
         self._check_name(metric.name)
-        lines = [self._header(metric)]
+        lines = [self.header(metric)]
         moved = () if self._openmetrics else tuple(metric.name + suffix for suffix in _TEXT_MOVED)
         append, seen = lines.append, set()
         label_set = _LabelSet(())
@@ -153,7 +217,7 @@ class _Renderer:
         if not _PLAIN_NAME.match(name):
             raise _Unusual(name)
 
-    def _header(self, metric: Metric) -> str:
+    def header(self, metric: Metric) -> str:
         name, help_text, kind = metric.name, metric.documentation, metric.type
         if self._openmetrics:
             if metric.unit:
