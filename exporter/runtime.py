@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
+from exporter.exposition.background import SnapshotRenders
 from exporter.exposition.cache import Exposition
 from exporter.exposition.self_metrics import ApiCollector, BuildInfoCollector
 from exporter.exposition.telemetry import Telemetry
@@ -33,22 +34,25 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TargetRuntime:
-    """One target: its client, poller and API telemetry, and its ``/probe`` exposition."""
+    """One target: its client, poller and API telemetry, the renders of its snapshots (shared by its
+    ``/probe`` exposition and, with a single target, ``/metrics``), and its ``/probe`` exposition."""
 
     target: Target
     client: SwrClient
     poller: Poller
     telemetry: Telemetry
     probe: Exposition
+    renders: SnapshotRenders = field(default_factory=SnapshotRenders, repr=False)
     thread: threading.Thread | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, target: Target, clock: Callable[[], float] = time.time) -> TargetRuntime:
         telemetry = Telemetry()
         client = build_client(target, telemetry, clock)
-        poller = Poller(target, client, clock=clock)
-        probe = Exposition(_registry(ApiCollector(telemetry)), self_version=telemetry.version)
-        return cls(target, client, poller, telemetry, probe)
+        renders = SnapshotRenders()
+        poller = Poller(target, client, clock=clock, on_snapshot=renders.publish)
+        probe = Exposition(_registry(ApiCollector(telemetry)), renders, self_version=telemetry.version)
+        return cls(target, client, poller, telemetry, probe, renders)
 
     def start(self, stop: threading.Event) -> None:
         self.thread = threading.Thread(
@@ -116,10 +120,9 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
     if config.multi_target:
         exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
     else:
-        first = runtime.targets[0].telemetry
-        exposition = Exposition(
-            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version
-        )
+        first = runtime.targets[0]
+        exposition = Exposition(_registry(BuildInfoCollector(), ApiCollector(first.telemetry)),
+                                first.renders, self_version=first.telemetry.version)
     return App(
         exposition=exposition,
         probes={target.target.name: target.probe for target in runtime.targets},

@@ -269,3 +269,20 @@ def test_a_later_interim_snapshot_describes_the_last_finished_poll():
     assert first.duration_seconds == 7
     assert (interim.started_at, interim.duration_seconds) == (first.started_at, 7)
     assert interim.pending == () and interim.up is True and interim.status("tags") == first.status("tags")
+
+
+def test_every_snapshot_swapped_in_is_handed_to_the_listener_and_a_failing_listener_stops_nothing():
+    seen = []
+
+    def listener(snap):
+        seen.append(snap)
+        raise RuntimeError("a listener bug")
+
+    clock = Clock()
+    poller = Poller(target(collectors={"tags": True}), FakeClient(), clock=clock, monotonic=clock,
+                    on_snapshot=listener)
+    first = poller.poll_once()
+    second = poller.poll_once()
+    # Each poll with a per-repository phase publishes an interim snapshot before its final one.
+    assert seen[1] is first and seen[-1] is second and len(seen) == 4
+    assert poller.snapshot is second and second.polls_total == 2
