@@ -76,6 +76,34 @@ def test_timestamps_keep_their_fraction_of_a_second(when, micros):
     assert abs(fields.parse_timestamp(text) - when.timestamp()) < 1e-5
 
 
+def _outcome(parse, text):
+    try:
+        return parse(text)
+    except ValueError:
+        return "ValueError"
+
+
+DIGITS = st.text("0123456789", min_size=1, max_size=4)
+# Mostly the forms SWR sends, with any digits (invalid dates too), then mangled now and then.
+TIMESTAMP_TEXTS = st.one_of(
+    st.builds(lambda y, mo, d, sep, h, mi, s, frac, zone: f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{frac}{zone}",
+              st.integers(0, 9999).map("{:04d}".format) | DIGITS, st.integers(0, 13).map("{:02d}".format),
+              st.integers(0, 32).map("{:02d}".format), st.sampled_from(["T", " ", "t", "_"]),
+              st.integers(0, 25).map("{:02d}".format), st.integers(0, 61).map("{:02d}".format),
+              st.integers(0, 61).map("{:02d}".format),
+              st.sampled_from(["", "."]) | st.text("0123456789", max_size=11).map(lambda f: "." + f),
+              st.sampled_from(["", "Z", "ZZ", "+00:00", "-05:30", "+0800", " ", "\n", "z"])),
+    st.text(max_size=32),
+    st.text("0123456789-T:.Z+ ٣", max_size=32),
+)
+
+
+@settings(max_examples=500)
+@given(TIMESTAMP_TEXTS)
+def test_the_fast_timestamp_path_answers_exactly_as_the_full_parser(text):
+    assert _outcome(fields.parse_timestamp, text) == _outcome(fields.parse_timestamp_fully, text)
+
+
 SECRET = secrets.token_hex(12)
 POLLING_VALUES = {
     "poll_interval": st.one_of(st.sampled_from(["30s", "5m", "1h", "0", "5 minutes", "-1s"]), JSON),
