@@ -15,6 +15,7 @@ endpoint ``created``/``updated``.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -63,10 +64,12 @@ VALUED = (
 
 
 def _repository(item: Item, organization: str, created_key: str, updated_key: str) -> Repository:
+    # Organizations and categories recur across thousands of repositories: one string each, shared
+    # by the records and by the label tuples of every family.
     return Repository(
-        organization=organization,
+        organization=sys.intern(organization),
         name=item.name("name"),
-        category=item.text("category") or "",
+        category=sys.intern(item.text("category") or ""),
         size_bytes=item.integer("size"),
         images=item.integer("num_images"),
         downloads=item.count("num_download"),  # a counter
@@ -76,10 +79,11 @@ def _repository(item: Item, organization: str, created_key: str, updated_key: st
     )
 
 
-def parse_repository_list(operation: str, items: Sequence[object]) -> list[Repository]:
-    """Elements of ``GET /v2/manage/repos`` (ShowReposResp)."""
+def parse_repository_list(operation: str, items: Sequence[object], first: int = 0) -> list[Repository]:
+    """Elements of ``GET /v2/manage/repos`` (ShowReposResp); ``first``: the index of the first item in
+    the whole listing, for the error messages."""
     result = []
-    for index, obj in enumerate(items):
+    for index, obj in enumerate(items, first):
         item = Item(operation, f"item {index}", obj)
         result.append(_repository(item, item.name("namespace"), "created_at", "updated_at"))
     return result
@@ -104,8 +108,12 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
         return _briefs_with_carry_over(ctx, *_briefs(ctx))
     client = ctx.client
     if not ctx.polling.narrowed:
-        items = client.list_repos()
-        return unique_sorted(client.decode(LIST, lambda: parse_repository_list(LIST, items)))
+        # Each page parsed as it arrives, while the later ones are still on their way; only the records
+        # are kept, never the whole listing's JSON at once.
+        listed: list[Repository] = []
+        for items in client.list_repos_pages():
+            listed += client.decode(LIST, partial(parse_repository_list, LIST, items, len(listed)))
+        return unique_sorted(listed)
     orgs = ctx.earlier.get(organizations.SPEC)
     if orgs is None:
         raise Unavailable("the organization list is unavailable, so the filtered listing cannot run")
