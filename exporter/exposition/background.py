@@ -3,12 +3,12 @@
 A poll hands each new snapshot to ``SnapshotRenders.publish``; a thread of its own (started for the
 work, ended when there is none) renders it once for both formats (``render.render_chunks``) and builds
 the variants in demand: text 0.0.4 or OpenMetrics, plain or gzip. Until that is done, scrapes get the
-previous snapshot's bytes, so no scrape waits for a render. Two exceptions, both once: the very first
-snapshot (there are no previous bytes: its scrapes wait for the render already under way), and the
-first scrape of a variant nobody asked for recently (built then from the current block). A variant is
-in demand while it has been asked for within ``window``; plain text 0.0.4 and gzipped OpenMetrics (what
-curl and Prometheus ask for) count as asked at start. Only the variants in demand are kept: the common
-sample lines while a plain variant is wanted, and the compressed body of each gzip variant.
+previous snapshot's bytes, so no scrape waits for a render. Two exceptions, both once: the first
+complete poll (there are no bytes of an earlier one: its scrapes wait for the render under way), and
+the first scrape of a variant nobody asked for recently (built then from the current block). A variant
+is in demand while it has been asked for within ``window``; plain text 0.0.4 and gzipped OpenMetrics
+(what curl and Prometheus ask for) count as asked at start. Only the variants in demand are kept: the
+common sample lines while a plain variant is wanted, and the compressed body of each gzip variant.
 """
 
 from __future__ import annotations
@@ -110,6 +110,12 @@ class SnapshotRenders:
         else:
             self._work()
 
+    def settled(self, timeout: float | None = None) -> bool:
+        """Wait until the newest snapshot published is rendered (or has failed to be): for tests and
+        benchmarks that must see a given poll's data."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._busy, timeout)
+
     def asked(self, variant: Variant) -> None:
         self._asked[variant] = self._monotonic()
 
@@ -120,8 +126,9 @@ class SnapshotRenders:
     def block(self, variant: Variant) -> Block | None:
         """The latest rendered block, with ``variant`` in it; None when no snapshot could be rendered."""
         with self._cond:
-            # Only before the first block: there are no earlier bytes to serve meanwhile.
-            while self._block is None and self._busy:
+            # Only until the first complete poll is rendered: there are no earlier bytes of a complete
+            # poll to serve meanwhile (an interim snapshot of the first poll has no duration yet).
+            while self._busy and (self._block is None or self._block.snapshot.duration_seconds is None):
                 self._cond.wait()
             block = self._block
         if block is None:

@@ -136,3 +136,25 @@ def test_one_render_serves_both_the_metrics_and_the_probe_exposition_of_a_target
     metrics.body(snap, False, False)
     probe.body(snap, True, True)
     assert calls == [snap]
+
+
+def test_until_the_first_poll_is_complete_a_scrape_waits_for_its_render_rather_than_serve_the_interim():
+    render = GatedRender()
+    renders = SnapshotRenders(render)
+    interim, final = snapshot(duration_seconds=None), snapshot()
+    render.gate.set()
+    renders.publish(interim)
+    assert renders.settled(WAIT)
+    render.gate.clear()
+    render.started.clear()
+    renders.publish(final)
+    assert render.started.wait(WAIT)
+    body: list[bytes] = []
+    scrape = threading.Thread(target=lambda: body.append(Exposition(CollectorRegistry(), renders).body(
+        final, False, False)))
+    scrape.start()
+    scrape.join(0.2)
+    assert scrape.is_alive() and not body
+    render.gate.set()
+    scrape.join(WAIT)
+    assert body == [render_snapshot(final, False)]
