@@ -9,19 +9,25 @@ repository's label tuple is the same object in all of its families. The fast ren
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
 
 Row = tuple[tuple[str, ...], float]
+# Rows of several families at once: each record's label values and its values, one per family.
+Table = Sequence[tuple[tuple[str, ...], Sequence[float | None]]]
 
 
 class CompactFamily(Metric):
     """What ``GaugeMetricFamily`` / ``CounterMetricFamily`` with ``labels=`` are, for the calls the
     collectors make: ``add_metric(label_values, value)``."""
 
-    def __init__(self, name: str, documentation: str, typ: str, labels: Sequence[str] = ()) -> None:
+    def __init__(self, name: str, documentation: str, typ: str, labels: Sequence[str] = (),
+                 column: tuple[Table, int] | None = None) -> None:
+        """``column``: a table and an index; the family's rows are then read from the table when they
+        are written (an unknown value, None, gives no row), so a table of all of a collector's families
+        costs one row list, not one per family."""
         if typ not in ("gauge", "counter"):
             raise ValueError(f"a compact family is a gauge or a counter, not a {typ}")
         if typ == "counter" and name.endswith("_total"):  # as CounterMetricFamily names it
@@ -30,11 +36,22 @@ class CompactFamily(Metric):
         self.name, self.documentation, self.unit, self.type = name, documentation, "", typ
         self.labels = tuple(labels)
         self.sample_name = name + "_total" if typ == "counter" else name
-        self.rows: list[Row] = []
+        self._added: list[Row] = []
+        self._column = column
 
     def add_metric(self, labels: Sequence[str], value: float) -> None:
         # A tuple is kept as it is: the same label tuple then serves all of a record's families.
-        self.rows.append((labels if type(labels) is tuple else tuple(labels), value))
+        self._added.append((labels if type(labels) is tuple else tuple(labels), value))
+
+    @property
+    def rows(self) -> Iterator[Row]:
+        yield from self._added
+        if self._column is not None:
+            table, index = self._column
+            for labels, values in table:
+                value = values[index]
+                if value is not None:
+                    yield labels, float(value)
 
     @property
     def samples(self) -> list[Sample]:

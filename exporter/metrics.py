@@ -53,12 +53,16 @@ def valued_families(
     specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]]
 ) -> list[CompactFamily]:
     """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
-    order; an unknown value gives no sample."""
-    families = [spec.counter() if spec.type == "counter" else spec.gauge() for spec in specs]
-    for labels, values in rows:
-        for family, value in zip(families, values, strict=True):
-            add(family, labels, value)
-    return families
+    order; an unknown value gives no sample. The rows are kept once, as a table each family reads its
+    column of when it is written."""
+    for spec in specs:
+        if spec.type not in ("gauge", "counter"):
+            raise TypeError(f"{spec.name} is declared a {spec.type}, not a gauge or a counter")
+    table = [(labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
+    if any(len(values) != len(specs) for _, values in table):
+        raise ValueError(f"every row needs {len(specs)} values, one per family")
+    return [CompactFamily(spec.name, spec.help, spec.type, spec.labels, column=(table, index))
+            for index, spec in enumerate(specs)]
 
 
 def flag(value: bool | None) -> int | None:
