@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from prometheus_client.core import Metric
 
@@ -107,13 +108,15 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
     if ctx.polling.repositories:
         return _briefs_with_carry_over(ctx, *_briefs(ctx))
     client = ctx.client
+    same = _unchanged(ctx.store)
     if not ctx.polling.narrowed:
         # Each page parsed as it arrives, while the later ones are still on their way; only the records
         # are kept, never the whole listing's JSON at once.
         listed: list[Repository] = []
         for items in client.list_repos_pages():
-            listed += client.decode(LIST, partial(parse_repository_list, LIST, items, len(listed)))
-        return unique_sorted(listed)
+            listed += same(client.decode(LIST, partial(parse_repository_list, LIST, items, len(listed))))
+        ctx.store["listed"] = result = unique_sorted(listed)
+        return result
     orgs = ctx.earlier.get(organizations.SPEC)
     if orgs is None:
         raise Unavailable("the organization list is unavailable, so the filtered listing cannot run")
@@ -132,8 +135,26 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
         if len(ours) < len(listed):
             log.debug("ListReposDetails for %s also returned %d repositories of other organizations",
                       org.name, len(listed) - len(ours))
-        repos.extend(ours)
-    return unique_sorted(repos)
+        repos.extend(same(ours))
+    ctx.store["listed"] = result = unique_sorted(repos)
+    return result
+
+
+def _unchanged(store: dict[Any, Any]) -> Callable[[list[Repository]], list[Repository]]:
+    """Records equal to the last poll's are that poll's objects: the new snapshot shares them with the
+    one still being served, and the new copies are freed as soon as their page is parsed."""
+    last = {(repo.organization, repo.name): repo for repo in store.get("listed", ())}
+
+    def same(repos: list[Repository]) -> list[Repository]:
+        if not last:
+            return repos
+        result = []
+        for repo in repos:
+            old = last.get((repo.organization, repo.name))
+            result.append(old if old == repo else repo)
+        return result
+
+    return same
 
 
 def _briefs(ctx: FetchContext) -> tuple[list[Repository], list[tuple[RepositoryRef, ApiError]]]:

@@ -286,3 +286,16 @@ def test_every_snapshot_swapped_in_is_handed_to_the_listener_and_a_failing_liste
     # Each poll with a per-repository phase publishes an interim snapshot before its final one.
     assert seen[1] is first and seen[-1] is second and len(seen) == 4
     assert poller.snapshot is second and second.polls_total == 2
+
+
+def test_repositories_unchanged_since_the_last_poll_are_the_same_objects_so_two_snapshots_share_them():
+    client = FakeClient(repos=[repo_item("group", "a"), repo_item("group", "b")])
+    poller = poller_for(client)
+    first = poller.poll_once().get(repositories.SPEC)
+    client.repos = [repo_item("group", "a"), repo_item("group", "b", num_download=3)]
+    second = poller.poll_once().get(repositories.SPEC)
+    assert second[0] is first[0]
+    assert second[1] is not first[1] and second[1].downloads == 3
+    narrowed = poller_for(client, organizations={"include": ["group"]})
+    before = narrowed.poll_once().get(repositories.SPEC)
+    assert narrowed.poll_once().get(repositories.SPEC)[1] is before[1]
