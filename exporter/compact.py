@@ -9,14 +9,14 @@ repository's label tuple is the same object in all of its families. The fast ren
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
 
 Row = tuple[tuple[str, ...], float]
 # Rows of several families at once: each record's label values and its values, one per family.
-Table = Sequence[tuple[tuple[str, ...], Sequence[float | None]]]
+Table = Iterable[tuple[tuple[str, ...], Sequence[float | None]]]
 
 
 class CompactFamily(Metric):

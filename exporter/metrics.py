@@ -5,12 +5,15 @@ The README's metric table is checked against this module by a test, so the two c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from exporter.compact import CompactFamily
+from exporter.compact import CompactFamily, Table
+
+R = TypeVar("R")
 
 CACHED = (" Refreshed every poll interval (or the collector's own interval) from the SWR API,"
           " not at scrape time.")
@@ -50,7 +53,8 @@ def add(family: CompactFamily | GaugeMetricFamily | CounterMetricFamily, labels:
 
 
 def valued_families(
-    specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]]
+    specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]],
+    view: Table | None = None,
 ) -> list[CompactFamily]:
     """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
     order; an unknown value gives no sample. The rows are kept once, as a table each family reads its
@@ -58,11 +62,31 @@ def valued_families(
     for spec in specs:
         if spec.type not in ("gauge", "counter"):
             raise TypeError(f"{spec.name} is declared a {spec.type}, not a gauge or a counter")
-    table = [(labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
-    if any(len(values) != len(specs) for _, values in table):
+    table: Table = view if view is not None else [
+        (labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
+    if isinstance(table, list) and any(len(values) != len(specs) for _, values in table):
         raise ValueError(f"every row needs {len(specs)} values, one per family")
     return [CompactFamily(spec.name, spec.help, spec.type, spec.labels, column=(table, index))
             for index, spec in enumerate(specs)]
+
+
+def record_families(
+    specs: Sequence[MetricSpec], records: Sequence[R],
+    row: Callable[[R], tuple[tuple[str, ...], Sequence[float | None]]],
+) -> list[CompactFamily]:
+    """``valued_families`` read straight from the records: ``row(record)`` gives its label values and
+    its values in the specs' order, computed again for each family as it is written, so no row of the
+    snapshot is kept in memory beyond the one being written."""
+    return valued_families(specs, (), view=_RecordRows(records, row))
+
+
+class _RecordRows(Generic[R]):
+    def __init__(self, records: Sequence[R],
+                 row: Callable[[R], tuple[tuple[str, ...], Sequence[float | None]]]) -> None:
+        self._records, self._row = records, row
+
+    def __iter__(self) -> Iterator[tuple[tuple[str, ...], Sequence[float | None]]]:
+        return map(self._row, self._records)
 
 
 def flag(value: bool | None) -> int | None:

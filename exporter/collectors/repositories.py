@@ -201,11 +201,16 @@ def _briefs_with_carry_over(
 
 
 def families(_: tuple[Repository, ...], kept: Sequence[Repository]) -> Iterator[Metric]:
-    info = metrics.REPOSITORY_INFO.gauge()
-    for repo in kept:
-        info.add_metric([repo.organization, repo.name, repo.category], 1.0)
-    yield info
-    yield from metrics.valued_families(VALUED, (((r.organization, r.name), r.values()) for r in kept))
+    yield from metrics.record_families((metrics.REPOSITORY_INFO,), kept, _info_row)
+    yield from metrics.record_families(VALUED, kept, _row)
+
+
+def _info_row(repo: Repository) -> tuple[tuple[str, ...], tuple[float]]:
+    return (repo.organization, repo.name, repo.category), (1.0,)
+
+
+def _row(repo: Repository) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
+    return (repo.organization, repo.name), repo.values()
 
 
 SPEC: CollectorSpec[tuple[Repository, ...], Repository] = CollectorSpec(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -29,6 +30,7 @@ from prometheus_client.samples import Sample
 from exporter.compact import CompactFamily
 
 EOF = "# EOF\n"
+SLICE = 4096  # sample lines encoded at a time
 # One family: (text 0.0.4 header, OpenMetrics header, sample lines common to both). A family only
 # prometheus_client can write has its whole text in each format and no common part.
 Chunk = tuple[bytes, bytes, bytes]
@@ -57,7 +59,7 @@ def render(families: Iterable[Metric], *, openmetrics: bool, eof: bool = True) -
     """
     renderer = _Renderer(openmetrics)
     # Encoded family by family: the whole text never exists as str and bytes at once.
-    parts = [renderer.family(metric).encode("utf-8") for metric in families]
+    parts = [renderer.family(metric) for metric in families]
     if openmetrics and eof:
         parts.append(EOF.encode())
     return b"".join(parts)
@@ -70,11 +72,11 @@ def render_chunks(families: Iterable[Metric]) -> Iterator[Chunk]:
         if type(metric) is CompactFamily:
             try:
                 samples = text.compact_samples(metric)
-                yield text.header(metric).encode(), openmetrics.header(metric).encode(), samples.encode()
+                yield text.header(metric).encode(), openmetrics.header(metric).encode(), samples
                 continue
             except _Unusual:
                 pass
-        yield text.family(metric).encode(), openmetrics.family(metric).encode(), b""
+        yield text.family(metric), openmetrics.family(metric), b""
 
 
 def join_chunks(chunks: Iterable[Chunk], *, openmetrics: bool) -> bytes:
@@ -112,7 +114,6 @@ class _LabelSet:
         self._pick = itemgetter(*ordered) if len(ordered) > 1 else lambda labels: tuple(labels.values())
         self._made: dict[tuple[str, ...], str] = {}
         self._order = sorted(range(len(names)), key=names.__getitem__)
-        self._rows_made: dict[tuple[str, ...], str] = {}
 
     def text(self, labels: dict[str, str]) -> str:
         try:
@@ -124,19 +125,16 @@ class _LabelSet:
             raise _Unusual("label value") from None
         return text
 
-
     def row_text(self, values: tuple[str, ...]) -> str:
-        """The label text of a row's values, given in the family's label order."""
-        text = self._rows_made.get(values)
-        if text is None:
-            if len(values) != len(self.names):  # prometheus_client would zip them short
-                raise _Unusual("label count")
-            try:
-                text = self._format % tuple(_escape(values[index]) for index in self._order)
-            except TypeError:
-                raise _Unusual("label value") from None
-            self._rows_made[values] = text
-        return text
+        """The label text of a row's values, given in the family's label order. Not remembered: a
+        compact row's label text costs about what looking it up would, and a large account's would
+        take megabytes."""
+        if len(values) != len(self.names):  # prometheus_client would zip them short
+            raise _Unusual("label count")
+        try:
+            return self._format % tuple([_escape(values[index]) for index in self._order])
+        except TypeError:
+            raise _Unusual("label value") from None
 
 
 def _escape(value: str) -> str:
@@ -150,36 +148,41 @@ class _Renderer:
         self._openmetrics = openmetrics
         self._label_sets: dict[tuple[str, ...], _LabelSet] = {}
 
-    def family(self, metric: Metric) -> str:
+    def family(self, metric: Metric) -> bytes:
         try:
             if type(metric) is CompactFamily:
-                return self.header(metric) + self.compact_samples(metric)
-            return "".join(self._lines(metric))
+                return self.header(metric).encode() + self.compact_samples(metric)
+            return "".join(self._lines(metric)).encode()
         except _Unusual:
             return self._by_prometheus_client(metric)
 
-    def compact_samples(self, metric: CompactFamily) -> str:
-        """The sample lines of a compact family, the same in both formats."""
+    def compact_samples(self, metric: CompactFamily) -> bytes:
+        """The sample lines of a compact family, the same in both formats; encoded a slice at a time,
+        so a large family never exists as a list of lines, a str and bytes at once."""
         self._check_name(metric.name)
         name = metric.sample_name
         self._check_name(name)
         row_text = self._label_set(metric.labels).row_text
-        lines: list[str] = []
-        append = lines.append
-        for values, value in metric.rows:
-            if type(value) is float and -_INF < value < 1e6:  # most values: repr is Go's format already
-                append(f"{name}{row_text(values)} {value!r}\n")
-            elif value is None:
-                raise _Unusual(name)
-            else:
-                append(f"{name}{row_text(values)} {format_value(value)}\n")
-        return "".join(lines)
+        parts: list[bytes] = []
+        rows = iter(metric.rows)
+        while batch := list(islice(rows, SLICE)):
+            lines: list[str] = []
+            append = lines.append
+            for values, value in batch:
+                if type(value) is float and -_INF < value < 1e6:  # most values: repr is Go's format
+                    append(f"{name}{row_text(values)} {value!r}\n")
+                elif value is None:
+                    raise _Unusual(name)
+                else:
+                    append(f"{name}{row_text(values)} {format_value(value)}\n")
+            parts.append("".join(lines).encode())
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
-    def _by_prometheus_client(self, metric: Metric) -> str:
+    def _by_prometheus_client(self, metric: Metric) -> bytes:
         one = _OneFamily(metric)
         if self._openmetrics:
-            return openmetrics_format.generate_latest(one).decode("utf-8").removesuffix(EOF)
-        return text_format.generate_latest(one).decode("utf-8")
+            return openmetrics_format.generate_latest(one).removesuffix(EOF.encode())
+        return text_format.generate_latest(one)
 
     def _lines(self, metric: Metric) -> list[str]:
         self._check_name(metric.name)
@@ -210,6 +213,7 @@ class _Renderer:
         label_set = self._label_sets.get(names)
         if label_set is None:
             label_set = self._label_sets[names] = _LabelSet(names)
+
         return label_set
 
     @staticmethod
