@@ -23,7 +23,8 @@ log = logging.getLogger("benchmarks")
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,50000", help="repository counts, comma-separated")
+    parser.add_argument("--sizes", default="1000,10000,50000,100000",
+                        help="repository counts, comma-separated")
     parser.add_argument("--latency", type=float, default=0.02, help="simulated API latency, seconds")
     parser.add_argument("--rate-limit", type=float, default=10.0, help="exporter rate_limit (default 10)")
     parser.add_argument("--max-concurrency", type=int, default=4, help="exporter max_concurrency")

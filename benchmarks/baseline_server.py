@@ -20,9 +20,11 @@ from prometheus_client import CollectorRegistry, generate_latest, start_http_ser
 from prometheus_client.metrics_core import Metric
 
 from exporter.config.loader import load_config
+from exporter.exposition.background import render_snapshot_chunks
 from exporter.exposition.cache import render_snapshot
 from exporter.exposition.families import SnapshotCollector
 from exporter.exposition.render import render
+from exporter.polling.poller import Poller
 from exporter.runtime import build_runtime
 
 
@@ -47,6 +49,14 @@ class _Families:
         return self._families
 
 
+def _with_samples(family: Metric) -> Metric:
+    """A prometheus_client family holding the Sample objects of ``family`` (a compact one builds them
+    when asked): formatting alone, without building samples, for generate_latest."""
+    plain = Metric(family.name, family.documentation, family.type, family.unit)
+    plain.samples = list(family.samples)
+    return plain
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
@@ -54,18 +64,28 @@ def main() -> None:
     parser.add_argument("--timings", type=Path, required=True)
     args = parser.parse_args()
     runtime = build_runtime(load_config(args.config))
-    snapshot = runtime.pollers[0].poll_once()
+    target = runtime.targets[0]
+    # The exporter's own poller, without the background render it would start: the poll's CPU alone.
+    poller = Poller(target.target, target.client)
+    cpu, wall = time.process_time(), time.perf_counter()
+    snapshot = poller.poll_once()
+    poll_cpu_s, poll_s = time.process_time() - cpu, time.perf_counter() - wall
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(lambda: snapshot))
     families = list(SnapshotCollector(lambda: snapshot).collect())
+    sampled = [_with_samples(family) for family in families]  # generate_latest's usual input
     timings = {
         "series": sum(len(family.samples) for family in families),
+        "poll_cpu_s": poll_cpu_s,
+        "poll_s": poll_s,
+        # What the exporter's background render does per snapshot: both formats, one pass.
+        "render_both_s": timed(lambda: list(render_snapshot_chunks(snapshot))),
         # What every scrape of (b) costs, and what the exporter's first scrape after a poll costs.
         "generate_latest_s": timed(lambda: generate_latest(registry)),
         "render_s": timed(lambda: render_snapshot(snapshot, False)),
         # The same split into building the families (collector.py) and formatting them.
         "families_s": timed(lambda: list(SnapshotCollector(lambda: snapshot).collect())),
-        "format_generate_latest_s": timed(lambda: generate_latest(_Families(families))),
+        "format_generate_latest_s": timed(lambda: generate_latest(_Families(sampled))),
         "format_render_s": timed(lambda: render(families, openmetrics=False)),
     }
     args.timings.write_text(json.dumps(timings))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import tempfile
@@ -13,9 +12,9 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks import processes
+from benchmarks import freshness, processes
 from benchmarks.counting import CountingSimulator, busiest_window
-from benchmarks.scrapers import GZIP, PLAIN, ScraperPool, fetch
+from benchmarks.scrapers import GZIP, PLAIN, ScraperPool, fetch, scrape_all
 from exporter.simulator import Dataset
 
 OPENMETRICS = {"Accept": "application/openmetrics-text;version=1.0.0"}
@@ -37,9 +36,15 @@ def measure(size: int, settings: Settings, pool: ScraperPool) -> dict[str, Any]:
             tempfile.TemporaryDirectory(prefix="swr-bench-") as tmp:
         config = processes.write_config(Path(tmp), sim, settings.rate_limit, settings.max_concurrency)
         ours = measure_exporter(sim, config, Path(tmp), settings, pool)
+        frequent = processes.write_config(Path(tmp), sim, settings.rate_limit, settings.max_concurrency,
+                                          poll_interval="1s", name="frequent.yml")
+        ours["fresh"] = freshness.measure(frequent, Path(tmp), pool, max(settings.scrape_seconds,
+                                                                        3 * ours["poll_s"] + 2))
+        floor = freshness.measure_floor(Path(tmp), pool, settings.scrape_seconds)
         baseline = measure_generate_latest(sim, config, Path(tmp), settings, pool)
         naive = measure_naive(sim, settings)
-    return {"repositories": size, "exporter": ours, "generate_latest": baseline, "naive": naive}
+    return {"repositories": size, "exporter": ours, "floor": floor, "generate_latest": baseline,
+            "naive": naive}
 
 
 def measure_exporter(sim: CountingSimulator, config: Path, tmp: Path, settings: Settings,
@@ -50,11 +55,16 @@ def measure_exporter(sim: CountingSimulator, config: Path, tmp: Path, settings: 
     with processes.running(processes.exporter_command(config, port), tmp / "exporter.log") as process:
         processes.wait_until_ready(port, process, "/-/ready")
         ready_s = time.monotonic() - begin
-        result: dict[str, Any] = {"ready_s": ready_s, **api_usage(sim)}
+        # Imports and start-up included: an upper bound of the first poll's CPU (see the baseline's).
+        result: dict[str, Any] = {"ready_s": ready_s, "cpu_to_ready_s": processes.cpu_seconds(process.pid),
+                                  **api_usage(sim)}
         first_ms, body = fetch("127.0.0.1", port, "/metrics", PLAIN)
         result.update(poll_metrics(body.decode()))
         result["first_scrape_ms"] = 1000 * first_ms
-        result["first_gzip_scrape_ms"] = 1000 * fetch("127.0.0.1", port, "/metrics", GZIP)[0]
+        gzip_ms, gzipped = fetch("127.0.0.1", port, "/metrics", GZIP)
+        result["first_gzip_scrape_ms"] = 1000 * gzip_ms
+        (tmp / "body.txt").write_bytes(body)  # for the socket floor
+        (tmp / "body.txt.gz").write_bytes(gzipped)
         result["scrapes"] = scrape_all(pool, ("127.0.0.1", port, "/metrics"), settings.scrape_seconds, 3)
         result["first_openmetrics_scrape_ms"] = 1000 * fetch("127.0.0.1", port, "/metrics", OPENMETRICS)[0]
         fetch("127.0.0.1", port, "/metrics", {**OPENMETRICS, "Accept-Encoding": "gzip"})
@@ -78,18 +88,12 @@ def poll_metrics(exposition: str) -> dict[str, float]:
                 values["api_requests"] += sample.value
             elif sample.name == "swr_up":
                 values["up"] = sample.value
+            elif sample.name == "swr_repository_info":
+                values["exported_repositories"] = values.get("exported_repositories", 0.0) + 1
+            elif sample.name == "swr_exporter_series_dropped" and sample.labels["reason"] == "cap":
+                values["capped_series"] = sample.value
     values["series"] = float(sum(1 for line in exposition.splitlines() if line and line[0] != "#"))
     return values
-
-
-def scrape_all(pool: ScraperPool, url: tuple[str, int, str], seconds: float,
-               at_least: int) -> dict[str, dict[str, float]]:
-    result = {}
-    for name, headers in (("plain", PLAIN), ("gzip", GZIP)):
-        for scrapers in (1, 4):
-            stats = pool.run(url, headers, scrapers, seconds, at_least)
-            result[f"{name}x{scrapers}"] = dataclasses.asdict(stats)
-    return result
 
 
 def measure_generate_latest(sim: CountingSimulator, config: Path, tmp: Path, settings: Settings,

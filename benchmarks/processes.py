@@ -24,8 +24,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(directory: Path, sim: Simulator, rate_limit: float, max_concurrency: int) -> Path:
-    """An exporter configuration for the simulator; one poll per run (the interval outlasts it)."""
+def write_config(directory: Path, sim: Simulator, rate_limit: float, max_concurrency: int,
+                 poll_interval: str = "1h", name: str = "swr-exporter.yml") -> Path:
+    """An exporter configuration for the simulator, at the exporter's defaults otherwise (max_series
+    included); by default one poll per run (the interval outlasts it)."""
     account = sim.account
     settings = {
         "region": account.region,
@@ -34,12 +36,11 @@ def write_config(directory: Path, sim: Simulator, rate_limit: float, max_concurr
         "project_id": account.project_id,
         # The simulator's throw-away credentials, in a file only this user can read.
         "auth": {"type": "aksk", "access_key": account.ak, "secret_key": account.sk},
-        "poll_interval": "1h",
+        "poll_interval": poll_interval,
         "rate_limit": rate_limit,
         "max_concurrency": max_concurrency,
-        "max_series": 10_000_000,  # the default cap (200,000) would cut 50,000 repositories short
     }
-    path = directory / "swr-exporter.yml"
+    path = directory / name
     path.touch(mode=0o600)
     path.write_text(yaml.safe_dump(settings))
     return path
@@ -100,6 +101,17 @@ def exporter_command(config: Path, port: int) -> list[str]:
 def baseline_command(config: Path, port: int, timings: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.baseline_server", "--config", str(config),
             "--port", str(port), "--timings", str(timings)]
+
+
+def floor_command(port: int, plain: Path, gzipped: Path) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.floor", "--port", str(port), "--plain", str(plain),
+            "--gzip", str(gzipped)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def naive_command(budget: float) -> list[str]:

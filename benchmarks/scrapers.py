@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import socket
@@ -73,8 +74,9 @@ def _read_response(sock: socket.socket) -> tuple[bytes, bytes | bytearray]:
 
 
 def scrape_loop(host: str, port: int, path: str, headers: dict[str, str], start_at: float,
-                seconds: float, at_least: int) -> tuple[list[float], float, float, int]:
-    """Scrape back to back for ``seconds`` and at least ``at_least`` times; runs in a worker process."""
+                seconds: float, at_least: int, pause: float = 0.0) -> tuple[list[float], float, float, int]:
+    """Scrape back to back (or ``pause`` apart) for ``seconds`` and at least ``at_least`` times; runs in
+    a worker process. A scrape that does not answer 200 raises, failing the measurement."""
     time.sleep(max(0.0, start_at - time.monotonic()))
     latencies: list[float] = []
     size = 0
@@ -83,6 +85,7 @@ def scrape_loop(host: str, port: int, path: str, headers: dict[str, str], start_
         latency, body = fetch(host, port, path, headers)
         latencies.append(latency)
         size = len(body)
+        time.sleep(pause)
     return latencies, begin, time.monotonic(), size
 
 
@@ -99,7 +102,19 @@ class ScraperPool:
         start_at = time.monotonic() + 0.5
         futures = [self._pool.submit(scrape_loop, host, port, path, headers, start_at, seconds, at_least)
                    for _ in range(scrapers)]
-        results = [future.result() for future in futures]
+        return self._stats(scrapers, [future.result() for future in futures])
+
+    def latencies(self, url: tuple[str, int, str], variants: list[dict[str, str]], seconds: float,
+                  pause: float) -> list[list[float]]:
+        """One scraper per variant (headers), together, ``pause`` apart: every scrape's latency."""
+        host, port, path = url
+        start_at = time.monotonic() + 0.5
+        futures = [self._pool.submit(scrape_loop, host, port, path, headers, start_at, seconds, 1, pause)
+                   for headers in variants]
+        return [future.result()[0] for future in futures]
+
+    @staticmethod
+    def _stats(scrapers: int, results: list[tuple[list[float], float, float, int]]) -> ScrapeStats:
         latencies = sorted(latency for result in results for latency in result[0])
         elapsed = max(result[2] for result in results) - min(result[1] for result in results)
         return ScrapeStats(scrapers, len(latencies), 1000 * statistics.median(latencies),
@@ -112,3 +127,13 @@ class ScraperPool:
 def percentile(ordered: list[float], fraction: float) -> float:
     """Nearest-rank percentile of an ordered list (with few scrapes, p99 is the slowest one)."""
     return ordered[max(1, math.ceil(len(ordered) * fraction)) - 1]
+
+
+def scrape_all(pool: ScraperPool, url: tuple[str, int, str], seconds: float,
+               at_least: int) -> dict[str, dict[str, float]]:
+    result = {}
+    for name, headers in (("plain", PLAIN), ("gzip", GZIP)):
+        for scrapers in (1, 4):
+            stats = pool.run(url, headers, scrapers, seconds, at_least)
+            result[f"{name}x{scrapers}"] = dataclasses.asdict(stats)
+    return result

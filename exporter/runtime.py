@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
+from exporter.exposition.background import SnapshotRenders
 from exporter.exposition.cache import Exposition
 from exporter.exposition.self_metrics import (
     ApiCollector,
@@ -39,13 +40,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TargetRuntime:
-    """One target: its client, poller and API telemetry, and its ``/probe`` exposition."""
+    """One target: its client, poller and API telemetry, the renders of its snapshots (shared by its
+    ``/probe`` exposition and, with a single target, ``/metrics``), and its ``/probe`` exposition."""
 
     target: Target
     client: SwrClient
     poller: Poller
     telemetry: Telemetry
     probe: Exposition
+    renders: SnapshotRenders = field(default_factory=SnapshotRenders, repr=False)
     thread: threading.Thread | None = field(default=None, repr=False)
     # Its own stop: a reload ends one target and leaves the others polling.
     halt: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -54,11 +57,12 @@ class TargetRuntime:
     def build(cls, target: Target, clock: Callable[[], float] = time.time) -> TargetRuntime:
         telemetry = Telemetry()
         client = build_client(target, telemetry, clock)
-        poller = Poller(target, client, clock=clock)
+        renders = SnapshotRenders()
+        poller = Poller(target, client, clock=clock, on_snapshot=renders.publish)
         expiry = CredentialsCollector(client.credentials_expiry)
-        probe = Exposition(_registry(ApiCollector(telemetry), expiry),
+        probe = Exposition(_registry(ApiCollector(telemetry), expiry), renders,
                            self_version=lambda: (telemetry.version(), client.credentials_expiry()))
-        return cls(target, client, poller, telemetry, probe)
+        return cls(target, client, poller, telemetry, probe, renders)
 
     @property
     def project_id(self) -> str | None:
@@ -200,10 +204,11 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
     if config.multi_target:
         exposition = Exposition(_registry(*own), self_version=status.version)
     else:
-        first, client = runtime.targets[0].telemetry, runtime.targets[0].client
+        first = runtime.targets[0]
+        telemetry, expiry = first.telemetry, first.client.credentials_expiry
         exposition = Exposition(
-            _registry(*own, ApiCollector(first), CredentialsCollector(client.credentials_expiry)),
-            self_version=lambda: (first.version(), status.version(), client.credentials_expiry()),
+            _registry(*own, ApiCollector(telemetry), CredentialsCollector(expiry)), first.renders,
+            self_version=lambda: (telemetry.version(), status.version(), expiry()),
         )
     return App(
         exposition=exposition,

@@ -48,15 +48,17 @@ def test_the_new_configuration_sets_the_order_of_the_targets():
     assert runtime.targets == [b, a]
 
 
-def test_a_changed_credential_file_counts_as_a_changed_target(tmp_path):
+def test_a_changed_credential_file_keeps_its_target_which_reads_the_files_itself(tmp_path):
+    # The config holds the paths; the running credentials re-read the files when they change
+    # (swr/sources/files.py), so a rotated key neither restarts the target nor loses its snapshot.
     key = tmp_path / "sk"
     key.write_text("one")
     auth = {"type": "aksk", "access_key": "ak", "secret_key_file": str(key)}
     runtime = build_runtime(config({"name": "a", "auth": auth}))
     first = runtime.targets[0]
     key.write_text("two")
-    assert runtime.apply(config({"name": "a", "auth": auth})).started == ("a",)
-    assert runtime.targets[0] is not first and first.halt.is_set()
+    assert runtime.apply(config({"name": "a", "auth": auth})).unchanged == ("a",)
+    assert runtime.targets[0] is first and not first.halt.is_set()
 
 
 def test_switching_between_single_target_and_targets_mode_rebuilds_the_app():

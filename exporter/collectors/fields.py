@@ -20,7 +20,51 @@ _TIMESTAMP = re.compile(
 
 
 def parse_timestamp(text: str) -> float:
-    """RFC 3339 UTC time to epoch seconds, keeping the fraction (SWR sends up to nanoseconds)."""
+    """RFC 3339 UTC time to epoch seconds, keeping the fraction (SWR sends up to nanoseconds).
+
+    The forms SWR sends (``2006-01-02T15:04:05[.fraction][Z]``, ASCII) take a fast path: the epoch of
+    each day is computed once, the time of day with integer arithmetic. Everything else, and anything
+    the fast path is unsure of, goes to the full parser, which gives the same answer or the same error.
+    """
+    epoch = _DAYS.get(text[:10])
+    if epoch is None:
+        epoch = _day_epoch(text[:10])
+    if epoch is not None and len(text) >= 19 and text[10] in "T " and text[13] == ":" and text[16] == ":":
+        clock = text[11:13] + text[14:16] + text[17:19]
+        if clock.isdigit() and clock.isascii():
+            hhmmss = int(clock)
+            hours, minutes, seconds = hhmmss // 10000, hhmmss // 100 % 100, hhmmss % 100
+            if hours < 24 and minutes < 60 and seconds < 60:
+                rest = text[19:]
+                whole = float(epoch + hours * 3600 + minutes * 60 + seconds)
+                if rest == "Z" or rest == "":
+                    return whole
+                fraction = rest[1:-1] if rest[-1] == "Z" else rest[1:]
+                if rest[0] == "." and 1 <= len(fraction) <= 9 and fraction.isdigit() and fraction.isascii():
+                    return whole + int(fraction) / 10 ** len(fraction)
+    return parse_timestamp_fully(text)
+
+
+_DAYS: dict[str, int] = {}
+
+
+def _day_epoch(day: str) -> int | None:
+    """Epoch seconds of ``YYYY-MM-DD`` at midnight UTC, remembered (a bounded number of days); None
+    for anything else."""
+    if not (len(day) == 10 and day.isascii() and day[4] == "-" and day[7] == "-"
+            and (day[:4] + day[5:7] + day[8:]).isdigit()):
+        return None
+    try:
+        epoch = int(datetime(int(day[:4]), int(day[5:7]), int(day[8:]), tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
+    if len(_DAYS) < 100_000:
+        _DAYS[day] = epoch
+    return epoch
+
+
+def parse_timestamp_fully(text: str) -> float:
+    """``parse_timestamp`` for every form RFC 3339 allows, time zones included: the slow path."""
     match = _TIMESTAMP.match(text.strip())
     if not match:
         raise ValueError(f"not a timestamp: {text!r}")

@@ -15,9 +15,11 @@ endpoint ``created``/``updated``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from prometheus_client.core import Metric
 
@@ -63,10 +65,12 @@ VALUED = (
 
 
 def _repository(item: Item, organization: str, created_key: str, updated_key: str) -> Repository:
+    # Organizations and categories recur across thousands of repositories: one string each, shared
+    # by the records and by the label tuples of every family.
     return Repository(
-        organization=organization,
+        organization=sys.intern(organization),
         name=item.name("name"),
-        category=item.text("category") or "",
+        category=sys.intern(item.text("category") or ""),
         size_bytes=item.integer("size"),
         images=item.integer("num_images"),
         downloads=item.count("num_download"),  # a counter
@@ -76,10 +80,11 @@ def _repository(item: Item, organization: str, created_key: str, updated_key: st
     )
 
 
-def parse_repository_list(operation: str, items: Sequence[object]) -> list[Repository]:
-    """Elements of ``GET /v2/manage/repos`` (ShowReposResp)."""
+def parse_repository_list(operation: str, items: Sequence[object], first: int = 0) -> list[Repository]:
+    """Elements of ``GET /v2/manage/repos`` (ShowReposResp); ``first``: the index of the first item in
+    the whole listing, for the error messages."""
     result = []
-    for index, obj in enumerate(items):
+    for index, obj in enumerate(items, first):
         item = Item(operation, f"item {index}", obj)
         result.append(_repository(item, item.name("namespace"), "created_at", "updated_at"))
     return result
@@ -103,9 +108,15 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
     if ctx.polling.repositories:
         return _briefs_with_carry_over(ctx, *_briefs(ctx))
     client = ctx.client
+    same = _unchanged(ctx.store)
     if not ctx.polling.narrowed:
-        items = client.list_repos()
-        return unique_sorted(client.decode(LIST, lambda: parse_repository_list(LIST, items)))
+        # Each page parsed as it arrives, while the later ones are still on their way; only the records
+        # are kept, never the whole listing's JSON at once.
+        listed: list[Repository] = []
+        for items in client.list_repos_pages():
+            listed += same(client.decode(LIST, partial(parse_repository_list, LIST, items, len(listed))))
+        ctx.store["listed"] = result = unique_sorted(listed)
+        return result
     orgs = ctx.earlier.get(organizations.SPEC)
     if orgs is None:
         raise Unavailable("the organization list is unavailable, so the filtered listing cannot run")
@@ -124,8 +135,26 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
         if len(ours) < len(listed):
             log.debug("ListReposDetails for %s also returned %d repositories of other organizations",
                       org.name, len(listed) - len(ours))
-        repos.extend(ours)
-    return unique_sorted(repos)
+        repos.extend(same(ours))
+    ctx.store["listed"] = result = unique_sorted(repos)
+    return result
+
+
+def _unchanged(store: dict[Any, Any]) -> Callable[[list[Repository]], list[Repository]]:
+    """Records equal to the last poll's are that poll's objects: the new snapshot shares them with the
+    one still being served, and the new copies are freed as soon as their page is parsed."""
+    last = {(repo.organization, repo.name): repo for repo in store.get("listed", ())}
+
+    def same(repos: list[Repository]) -> list[Repository]:
+        if not last:
+            return repos
+        result = []
+        for repo in repos:
+            old = last.get((repo.organization, repo.name))
+            result.append(old if old == repo else repo)
+        return result
+
+    return same
 
 
 def _briefs(ctx: FetchContext) -> tuple[list[Repository], list[tuple[RepositoryRef, ApiError]]]:
@@ -172,11 +201,16 @@ def _briefs_with_carry_over(
 
 
 def families(_: tuple[Repository, ...], kept: Sequence[Repository]) -> Iterator[Metric]:
-    info = metrics.REPOSITORY_INFO.gauge()
-    for repo in kept:
-        info.add_metric([repo.organization, repo.name, repo.category], 1.0)
-    yield info
-    yield from metrics.valued_families(VALUED, (((r.organization, r.name), r.values()) for r in kept))
+    yield from metrics.record_families((metrics.REPOSITORY_INFO,), kept, _info_row)
+    yield from metrics.record_families(VALUED, kept, _row)
+
+
+def _info_row(repo: Repository) -> tuple[tuple[str, ...], tuple[float]]:
+    return (repo.organization, repo.name, repo.category), (1.0,)
+
+
+def _row(repo: Repository) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
+    return (repo.organization, repo.name), repo.values()
 
 
 SPEC: CollectorSpec[tuple[Repository, ...], Repository] = CollectorSpec(

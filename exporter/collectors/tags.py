@@ -75,8 +75,11 @@ def fetch(ctx: FetchContext) -> tuple[Image, ...]:
 
 
 def families(_: tuple[Image, ...], kept: Sequence[Image]) -> Iterator[Metric]:
-    rows = (((i.organization, i.repository, i.tag), (i.size_bytes, i.updated)) for i in kept)
-    yield from metrics.valued_families((metrics.IMAGE_SIZE, metrics.IMAGE_UPDATED), rows)
+    yield from metrics.record_families((metrics.IMAGE_SIZE, metrics.IMAGE_UPDATED), kept, _row)
+
+
+def _row(image: Image) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
+    return (image.organization, image.repository, image.tag), (image.size_bytes, image.updated)
 
 
 SPEC: CollectorSpec[tuple[Image, ...], Image] = CollectorSpec(

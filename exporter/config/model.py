@@ -126,7 +126,7 @@ class Polling:
     organizations: OrganizationFilter = field(default_factory=OrganizationFilter)
     repositories: tuple[RepositoryRef, ...] = ()
     collectors: Collectors = field(default_factory=Collectors)
-    max_series: int = 200_000
+    max_series: int = 1_000_000
     shard: Shard = field(default_factory=Shard)
     tls: TLSConfig = field(default_factory=TLSConfig)
     collector_intervals: tuple[tuple[str, float], ...] = ()

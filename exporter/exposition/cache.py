@@ -1,29 +1,24 @@
-"""Renders a snapshot to exposition bytes once, and adds the small self-metrics block per scrape.
+"""Answers a scrape with the snapshot's bytes, rendered beforehand, and the small self-metrics tail.
 
-A poll produces one immutable snapshot; its block is rendered lazily, once per format (text 0.0.4 or
-OpenMetrics) and encoding (plain or gzip), and reused by every scrape until the next snapshot. Only the
-exporter's own metrics, which move between polls, are rendered per scrape. Each family stays one
-contiguous group because the two blocks never share a family. Rendering goes through ``render.py``,
-which writes what prometheus_client's ``generate_latest`` would, in under half the time.
+A poll produces one immutable snapshot; ``background.SnapshotRenders`` renders it off the scrape path
+in the variants (text 0.0.4 or OpenMetrics, plain or gzip) scrapers ask for, and every scrape reuses
+those bytes until the next snapshot's are ready. Only the exporter's own metrics, which move between
+polls, are rendered here, and only when they have changed. Each family stays one contiguous group
+because the two blocks never share a family. ``render.py`` writes what prometheus_client's
+``generate_latest`` would.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.openmetrics import exposition as openmetrics_format
 
-from exporter.exposition.families import SnapshotCollector
-from exporter.exposition.render import render
+from exporter.exposition.background import Block, Gzipped, SnapshotRenders, render_snapshot_chunks
+from exporter.exposition.render import join_chunks, render
 from exporter.polling.snapshot import Snapshot
-
-log = logging.getLogger(__name__)
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = openmetrics_format.CONTENT_TYPE_LATEST
@@ -59,106 +54,30 @@ def _weights(header: str | None) -> dict[str, float]:
     return weights
 
 
-@dataclass(frozen=True)
-class _Gzipped:
-    """The compressed snapshot block and the compressor state after it, to append the per-scrape tail."""
-
-    head: bytes
-    compressor: zlib._Compress
-
-    def finish(self, tail: bytes) -> tuple[bytes, bytes]:
-        compressor = self.compressor.copy()
-        return self.head, compressor.compress(tail) + compressor.flush()
-
-
-def _gzip_head(block: bytes) -> _Gzipped:
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
-    head = compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
-    return _Gzipped(head, compressor)
-
-
 def render_snapshot(snapshot: Snapshot, openmetrics: bool) -> bytes:
-    """The snapshot's families alone; OpenMetrics without its ``# EOF`` so more can follow."""
-    return render(SnapshotCollector(lambda: snapshot).collect(), openmetrics=openmetrics, eof=False)
-
-
-class _LastGood:
-    """The last snapshot block each format rendered without error: what a scrape gets when the current
-    snapshot cannot be rendered, so one value the API sent never takes /metrics down for everyone."""
-
-    def __init__(self) -> None:
-        self.blocks: dict[bool, bytes] = {}
-
-    def render(self, render: Callable[[Snapshot, bool], bytes], snapshot: Snapshot,
-               openmetrics: bool) -> bytes:
-        try:
-            block = render(snapshot, openmetrics)
-        except Exception as error:  # the last line of defence of the scrape path; rendered once per snapshot
-            log.error("target %s: cannot render the snapshot of %s (%s); serving the last good one",
-                      snapshot.target, _when(snapshot.started_at), type(error).__name__, exc_info=True)
-            return self.blocks.get(openmetrics, b"")
-        self.blocks[openmetrics] = block
-        return block
-
-
-def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
-
-
-class _RenderedSnapshot:
-    def __init__(self, snapshot: Snapshot | None, render: Callable[[Snapshot, bool], bytes],
-                 last_good: _LastGood | None = None) -> None:
-        self.snapshot = snapshot
-        self._render = render
-        self._last_good = last_good or _LastGood()
-        self._lock = threading.Lock()
-        self._plain: dict[bool, bytes] = {}
-        self._gzip: dict[bool, _Gzipped] = {}
-        self._gzip_tails: dict[bool, tuple[object, tuple[bytes, bytes]]] = {}
-
-    def plain(self, openmetrics: bool) -> bytes:
-        with self._lock:
-            if openmetrics not in self._plain:
-                snapshot = self.snapshot
-                self._plain[openmetrics] = (
-                    b"" if snapshot is None else self._last_good.render(self._render, snapshot, openmetrics)
-                )
-            return self._plain[openmetrics]
-
-    def gzipped(self, openmetrics: bool) -> _Gzipped:
-        block = self.plain(openmetrics)
-        with self._lock:
-            if openmetrics not in self._gzip:
-                self._gzip[openmetrics] = _gzip_head(block)
-            return self._gzip[openmetrics]
-
-    def gzip_parts(self, openmetrics: bool, tail: bytes, tail_version: object) -> tuple[bytes, bytes]:
-        """The compressed body; the compressed tail is reused while the tail's version is unchanged."""
-        cached = self._gzip_tails.get(openmetrics)
-        if tail_version is not None and cached is not None and cached[0] == tail_version:
-            return cached[1]
-        parts = self.gzipped(openmetrics).finish(tail)
-        self._gzip_tails[openmetrics] = (tail_version, parts)
-        return parts
+    """The snapshot's families alone, in one format; OpenMetrics without its ``# EOF`` so more can
+    follow."""
+    return join_chunks(render_snapshot_chunks(snapshot), openmetrics=openmetrics)
 
 
 class Exposition:
-    """Answers one scrape: the cached block of the current snapshot plus the live self-metrics."""
+    """Answers one scrape: the rendered block of the current snapshot plus the live self-metrics."""
 
     def __init__(
         self,
         self_registry: CollectorRegistry,
-        render: Callable[[Snapshot, bool], bytes] = render_snapshot,
+        renders: SnapshotRenders | None = None,
         self_version: Callable[[], object] | None = None,
     ) -> None:
-        """``self_version``: changes whenever the self-metrics do (between polls they do not), so their
-        rendering is reused until then; without it they are rendered on every scrape."""
+        """``renders``: the target's renders, shared by every exposition of it (the poller publishes to
+        them); without, snapshots are rendered when a scrape first brings them. ``self_version``:
+        changes whenever the self-metrics do (between polls they do not), so their rendering is reused
+        until then; without it they are rendered on every scrape."""
         self._self_registry = self_registry
-        self._render = render
+        self._renders = renders or SnapshotRenders(background=False)
         self._self_version = self_version
         self._tails: dict[bool, tuple[object, bytes]] = {}
-        self._last_good = _LastGood()
-        self._current = _RenderedSnapshot(None, render, self._last_good)
+        self._gzip_tails: dict[bool, tuple[object, object, tuple[bytes, bytes]]] = {}
 
     def _tail(self, openmetrics: bool) -> tuple[bytes, object]:
         version = None if self._self_version is None else self._self_version()
@@ -170,24 +89,32 @@ class Exposition:
         self._tails[openmetrics] = (version, tail)
         return tail, version
 
-    def _rendered(self, snapshot: Snapshot | None) -> _RenderedSnapshot:
-        current = self._current
-        if current.snapshot is not snapshot:
-            current = _RenderedSnapshot(snapshot, self._render, self._last_good)
-            self._current = current
-        return current
-
-    def parts(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> tuple[bytes, bytes]:
-        """The body in two pieces: the cached snapshot block, then this scrape's tail.
+    def parts(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> list[bytes]:
+        """The body in pieces: the rendered snapshot block's, then this scrape's tail.
 
         A server that writes them one after the other spares a copy of the whole block per scrape
         (megabytes for a large account, and as many at once as there are concurrent scrapes).
         """
-        rendered = self._rendered(snapshot)
         tail, version = self._tail(openmetrics)
+        block = None
+        if snapshot is not None:
+            self._renders.asked((openmetrics, gzip))
+            self._renders.publish(snapshot)  # a no-op once the poller has published it
+            block = self._renders.block((openmetrics, gzip))
         if gzip:
-            return rendered.gzip_parts(openmetrics, tail, version)
-        return rendered.plain(openmetrics), tail
+            return list(self._gzip_parts(block, openmetrics, tail, version))
+        return [*(block.plain[openmetrics] if block is not None else ()), tail]
+
+    def _gzip_parts(self, block: Block | None, openmetrics: bool, tail: bytes,
+                    version: object) -> tuple[bytes, bytes]:
+        """The compressed block and tail; the compressed tail is reused while neither changes."""
+        gzipped = block.gzip[openmetrics] if block is not None else _EMPTY_GZIP
+        cached = self._gzip_tails.get(openmetrics)
+        if version is not None and cached is not None and cached[0] is gzipped and cached[1] == version:
+            return cached[2]
+        parts = gzipped.finish(tail)
+        self._gzip_tails[openmetrics] = (gzipped, version, parts)
+        return parts
 
     def body(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> bytes:
         return b"".join(self.parts(snapshot, openmetrics, gzip))
@@ -195,3 +122,11 @@ class Exposition:
     @staticmethod
     def content_type(openmetrics: bool) -> str:
         return OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE
+
+
+def _empty_gzip() -> Gzipped:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return Gzipped(compressor.flush(zlib.Z_SYNC_FLUSH), compressor)
+
+
+_EMPTY_GZIP = _empty_gzip()

@@ -11,6 +11,7 @@ target's health::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ from prometheus_client.registry import Collector
 from exporter import metrics
 from exporter.collectors.registry import REGISTRY, CollectorSpec
 from exporter.polling.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
 
 Specs = Sequence[CollectorSpec[Any, Any]]
 
@@ -51,10 +54,16 @@ def _budget(snapshot: Snapshot, present: Specs) -> tuple[dict[str, Sequence[Any]
     order, then the explosive collectors; and the series left out."""
     budget, capped = snapshot.max_series, 0
     kept: dict[str, Sequence[Any]] = {}
+    cut: dict[str, int] = {}
     for spec in sorted(present, key=lambda spec: spec.explosive):
         kept[spec.name], used, dropped = spec.kept(snapshot.get(spec), budget)
         budget -= used
         capped += dropped
+        if dropped:
+            cut[spec.name] = dropped
+    if cut:
+        log.warning("target %s: max_series (%d) reached; series left out: %s", snapshot.target,
+                    snapshot.max_series, ", ".join(f"{name} {count}" for name, count in cut.items()))
     return kept, capped
 
 

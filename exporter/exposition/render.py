@@ -8,12 +8,17 @@ benchmarks/ for what that saves. Anything unusual in a family (timestamps, exemp
 histograms, units, names outside ``[a-zA-Z_][a-zA-Z0-9_]*``, OpenMetrics-only samples in text format)
 is handed to prometheus_client itself for that one family, so the output stays identical for every
 input.
+
+A ``CompactFamily`` (every family ``metrics.py`` declares) is written straight from its rows: no
+``Sample`` and no label dict is ever made for it. Its sample lines are the same in both formats, so
+``render_chunks`` writes them once per snapshot, with each format's two header lines beside them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -22,7 +27,13 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_format
 from prometheus_client.samples import Sample
 
+from exporter.compact import CompactFamily
+
 EOF = "# EOF\n"
+SLICE = 4096  # sample lines encoded at a time
+# One family: (text 0.0.4 header, OpenMetrics header, sample lines common to both). A family only
+# prometheus_client can write has its whole text in each format and no common part.
+Chunk = tuple[bytes, bytes, bytes]
 
 # Names every escaping scheme leaves alone, as metric name, sample name and label name alike.
 _PLAIN_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -48,10 +59,30 @@ def render(families: Iterable[Metric], *, openmetrics: bool, eof: bool = True) -
     """
     renderer = _Renderer(openmetrics)
     # Encoded family by family: the whole text never exists as str and bytes at once.
-    parts = [renderer.family(metric).encode("utf-8") for metric in families]
+    parts = [renderer.family(metric) for metric in families]
     if openmetrics and eof:
         parts.append(EOF.encode())
     return b"".join(parts)
+
+
+def render_chunks(families: Iterable[Metric]) -> Iterator[Chunk]:
+    """Each family once for both formats; ``join_chunks`` makes one format's text of them."""
+    text, openmetrics = _Renderer(False), _Renderer(True)
+    for metric in families:
+        if type(metric) is CompactFamily:
+            try:
+                samples = text.compact_samples(metric)
+                yield text.header(metric).encode(), openmetrics.header(metric).encode(), samples
+                continue
+            except _Unusual:
+                pass
+        yield text.family(metric), openmetrics.family(metric), b""
+
+
+def join_chunks(chunks: Iterable[Chunk], *, openmetrics: bool) -> bytes:
+    """One format's text of ``render_chunks``, without OpenMetrics' ``# EOF``."""
+    slot = 1 if openmetrics else 0
+    return b"".join(part for chunk in chunks for part in (chunk[slot], chunk[2]))
 
 
 def format_value(value: Any) -> str:
@@ -82,6 +113,7 @@ class _LabelSet:
         self._format = "{" + ",".join(f'{name}="%s"' for name in ordered) + "}" if names else ""
         self._pick = itemgetter(*ordered) if len(ordered) > 1 else lambda labels: tuple(labels.values())
         self._made: dict[tuple[str, ...], str] = {}
+        self._order = sorted(range(len(names)), key=names.__getitem__)
 
     def text(self, labels: dict[str, str]) -> str:
         try:
@@ -92,6 +124,17 @@ class _LabelSet:
         except TypeError:  # a value that is not a str: let prometheus_client say what it makes of it
             raise _Unusual("label value") from None
         return text
+
+    def row_text(self, values: tuple[str, ...]) -> str:
+        """The label text of a row's values, given in the family's label order. Not remembered: a
+        compact row's label text costs about what looking it up would, and a large account's would
+        take megabytes."""
+        if len(values) != len(self.names):  # prometheus_client would zip them short
+            raise _Unusual("label count")
+        try:
+            return self._format % tuple([_escape(values[index]) for index in self._order])
+        except TypeError:
+            raise _Unusual("label value") from None
 
 
 def _escape(value: str) -> str:
@@ -105,21 +148,45 @@ class _Renderer:
         self._openmetrics = openmetrics
         self._label_sets: dict[tuple[str, ...], _LabelSet] = {}
 
-    def family(self, metric: Metric) -> str:
+    def family(self, metric: Metric) -> bytes:
         try:
-            return "".join(self._lines(metric))
+            if type(metric) is CompactFamily:
+                return self.header(metric).encode() + self.compact_samples(metric)
+            return "".join(self._lines(metric)).encode()
         except _Unusual:
             return self._by_prometheus_client(metric)
 
-    def _by_prometheus_client(self, metric: Metric) -> str:
+    def compact_samples(self, metric: CompactFamily) -> bytes:
+        """The sample lines of a compact family, the same in both formats; encoded a slice at a time,
+        so a large family never exists as a list of lines, a str and bytes at once."""
+        self._check_name(metric.name)
+        name = metric.sample_name
+        self._check_name(name)
+        row_text = self._label_set(metric.labels).row_text
+        parts: list[bytes] = []
+        rows = iter(metric.rows)
+        while batch := list(islice(rows, SLICE)):
+            lines: list[str] = []
+            append = lines.append
+            for values, value in batch:
+                if type(value) is float and -_INF < value < 1e6:  # most values: repr is Go's format
+                    append(f"{name}{row_text(values)} {value!r}\n")
+                elif value is None:
+                    raise _Unusual(name)
+                else:
+                    append(f"{name}{row_text(values)} {format_value(value)}\n")
+            parts.append("".join(lines).encode())
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _by_prometheus_client(self, metric: Metric) -> bytes:
         one = _OneFamily(metric)
         if self._openmetrics:
-            return openmetrics_format.generate_latest(one).decode("utf-8").removesuffix(EOF)
-        return text_format.generate_latest(one).decode("utf-8")
+            return openmetrics_format.generate_latest(one).removesuffix(EOF.encode())
+        return text_format.generate_latest(one)
 
     def _lines(self, metric: Metric) -> list[str]:
         self._check_name(metric.name)
-        lines = [self._header(metric)]
+        lines = [self.header(metric)]
         moved = () if self._openmetrics else tuple(metric.name + suffix for suffix in _TEXT_MOVED)
         append, seen = lines.append, set()
         label_set = _LabelSet(())
@@ -146,6 +213,7 @@ class _Renderer:
         label_set = self._label_sets.get(names)
         if label_set is None:
             label_set = self._label_sets[names] = _LabelSet(names)
+
         return label_set
 
     @staticmethod
@@ -153,7 +221,7 @@ class _Renderer:
         if not _PLAIN_NAME.match(name):
             raise _Unusual(name)
 
-    def _header(self, metric: Metric) -> str:
+    def header(self, metric: Metric) -> str:
         name, help_text, kind = metric.name, metric.documentation, metric.type
         if self._openmetrics:
             if metric.unit:

@@ -5,10 +5,17 @@ The README's metric table is checked against this module by a test, so the two c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import HistogramMetricFamily
+
+from exporter.compact import CompactFamily
+
+# Re-exported: collectors fill their families with these, beside the specs.
+from exporter.metrics.values import add as add
+from exporter.metrics.values import flag as flag
+from exporter.metrics.values import record_families as record_families
+from exporter.metrics.values import valued_families as valued_families
 
 CACHED = (" Refreshed every poll interval (or the collector's own interval) from the SWR API,"
           " not at scrape time.")
@@ -21,15 +28,15 @@ class MetricSpec:
     help: str
     labels: tuple[str, ...] = ()
 
-    def gauge(self) -> GaugeMetricFamily:
+    def gauge(self) -> CompactFamily:
         """An empty family of this metric; the constructors check the declared type, so a counter
-        cannot be emitted as a gauge by mistake."""
+        cannot be emitted as a gauge by mistake. Compact: rows of label values, no Sample objects."""
         self._expect("gauge")
-        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+        return CompactFamily(self.name, self.help, "gauge", self.labels)
 
-    def counter(self) -> CounterMetricFamily:
+    def counter(self) -> CompactFamily:
         self._expect("counter")
-        return CounterMetricFamily(self.name, self.help, labels=self.labels)
+        return CompactFamily(self.name, self.help, "counter", self.labels)
 
     def histogram(self) -> HistogramMetricFamily:
         self._expect("histogram")
@@ -38,29 +45,6 @@ class MetricSpec:
     def _expect(self, kind: str) -> None:
         if self.type != kind:
             raise TypeError(f"{self.name} is declared a {self.type}, not a {kind}")
-
-
-def add(family: GaugeMetricFamily | CounterMetricFamily, labels: Sequence[str], value: float | None) -> None:
-    """One sample, unless the value is unknown: a missing value is never exported as 0."""
-    if value is not None:
-        family.add_metric(list(labels), float(value))
-
-
-def valued_families(
-    specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]]
-) -> list[GaugeMetricFamily | CounterMetricFamily]:
-    """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
-    order; an unknown value gives no sample."""
-    families = [spec.counter() if spec.type == "counter" else spec.gauge() for spec in specs]
-    for labels, values in rows:
-        for family, value in zip(families, values, strict=True):
-            add(family, labels, value)
-    return families
-
-
-def flag(value: bool | None) -> int | None:
-    """A boolean as a 0/1 sample value; unknown stays unknown."""
-    return None if value is None else int(value)
 
 
 REPO = ("organization", "repository")

@@ -55,8 +55,11 @@ class Poller:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         registry: Specs = REGISTRY,
+        on_snapshot: Callable[[Snapshot], None] | None = None,
     ) -> None:
+        """``on_snapshot``: told of every snapshot swapped in (the exposition renders it then)."""
         self.target = target
+        self._on_snapshot = on_snapshot
         self._polling = target.polling
         self._client = client
         self._clock = clock
@@ -151,6 +154,11 @@ class Poller:
             pending=tuple(name for name in names if name not in results),
         )
         self._snapshot = snapshot
+        if self._on_snapshot is not None:
+            try:
+                self._on_snapshot(snapshot)
+            except Exception:  # the snapshot is in place and served; polling goes on regardless
+                log.exception("target %s: the new snapshot's listener failed", self.target.name)
         return snapshot
 
     def _run(self, spec: CollectorSpec[Any, Any], earlier: Results) -> Outcome:

@@ -35,7 +35,7 @@ class Snapshot:
     polls_total: int = 0
     poll_failures_total: int = 0
     last_success: float | None = None
-    max_series: int = 200_000
+    max_series: int = 1_000_000
     # Collectors of the first poll that have not finished yet (an interim snapshot serves the rest).
     pending: tuple[str, ...] = ()
 

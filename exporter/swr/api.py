@@ -6,7 +6,7 @@ else; the telemetry implements :class:`RequestObserver`, so the client knows not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
 from exporter.swr.errors import ApiError
@@ -37,6 +37,10 @@ class SwrApi(Protocol):
     def list_namespaces(self) -> list[dict[str, Any]]: ...
 
     def list_repos(self, namespace: str | None = None) -> list[dict[str, Any]]: ...
+
+    def list_repos_pages(self, namespace: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The pages of ``list_repos`` in order, each as soon as it has arrived."""
+        ...
 
     def show_repository(self, namespace: str, repository: str) -> dict[str, Any]: ...
 

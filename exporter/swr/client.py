@@ -7,7 +7,7 @@ exporter's API metrics. Path parameters are quoted as the SDK quotes them, ``quo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -68,8 +68,13 @@ class SwrClient(EnterpriseCalls):
         return self.decode(reply.operation, lambda: _member_list(reply, "namespaces"))
 
     def list_repos(self, namespace: str | None = None) -> list[Item]:
+        return [item for page in self.list_repos_pages(namespace) for item in page]
+
+    def list_repos_pages(self, namespace: str | None = None) -> Iterator[list[Item]]:
+        """The pages of ``list_repos``, in order, each as soon as it and those before it have arrived
+        (the later ones are fetched in parallel meanwhile): a caller parses one while others travel."""
         pairs = [("namespace", namespace)] if namespace is not None else []
-        return self._paged("ListReposDetails", "/v2/manage/repos", pairs)
+        return self._pages("ListReposDetails", "/v2/manage/repos", pairs)
 
     def show_repository(self, namespace: str, repository: str) -> Item:
         reply = self._get("ShowRepository", _repo_path(namespace, "repos", repository))
@@ -126,14 +131,19 @@ class SwrClient(EnterpriseCalls):
         return self._transport.send(operation, "GET", self._endpoint, path, pairs, auth=self._auth)
 
     def _paged(self, operation: str, path: str, pairs: Pairs) -> list[Item]:
+        return [item for page in self._pages(operation, path, pairs) for item in page]
+
+    def _pages(self, operation: str, path: str, pairs: Pairs) -> Iterator[list[Item]]:
         first, total = self._page(operation, path, pairs, 0, self._page_size)
-        pages = [first, *self._more_pages(operation, path, pairs, len(first), total)]
-        items = [item for page in pages for item in page]
-        log.debug("%s: %d items in %d pages (total %s)", operation, len(items), len(pages), total)
-        return items
+        yield first
+        pages, items = 1, len(first)
+        for page in self._more_pages(operation, path, pairs, len(first), total):
+            pages, items = pages + 1, items + len(page)
+            yield page
+        log.debug("%s: %d items in %d pages (total %s)", operation, items, pages, total)
 
     def _more_pages(self, operation: str, path: str, pairs: Pairs, first: int,
-                    total: int | None) -> list[list[Item]]:
+                    total: int | None) -> Iterator[list[Item]]:
         """The pages after a first one of ``first`` items: in parallel when the total is known."""
         size = self._page_size
         if total is not None and 0 < first < min(size, total):
@@ -142,28 +152,39 @@ class SwrClient(EnterpriseCalls):
             # wants every offset to be 0 or a multiple of the limit sent.
             size = first
         elif first < size:
-            return []
+            return
         if total is None:
-            return self._sequential_pages(operation, path, pairs, size)
+            yield from self._sequential_pages(operation, path, pairs, size)
+            return
         if -(-total // size) > self._max_pages:
             self._refuse(operation, f"a total of {total}", size)
-        pages: list[list[Item]] = []
         # range() is lazy and sized: no list of offsets however large the total.
-        for page in self.map(lambda offset: self._page(operation, path, pairs, offset, size)[0],
-                             range(size, total, size)):
-            if isinstance(page, ApiError):
-                raise page
-            pages.append(page)
-        return pages
+        yield from self._in_order(lambda offset: self._page(operation, path, pairs, offset, size)[0],
+                                  range(size, total, size))
 
-    def _sequential_pages(self, operation: str, path: str, pairs: Pairs, size: int) -> list[list[Item]]:
+    def _in_order(self, fn: Callable[[int], list[Item]], offsets: range) -> Iterator[list[Item]]:
+        """``fn`` over ``offsets`` in parallel, each result yielded as soon as it and the earlier ones
+        are in (the first ApiError raised in its place); the rest cancelled if the caller stops."""
+        if len(offsets) <= 1 or self._transport.closed:
+            yield from map(fn, offsets)
+            return
+        pool = ThreadPoolExecutor(max_workers=min(self._transport.max_concurrency, len(offsets)),
+                                  thread_name_prefix="swr-client")
+        try:
+            yield from pool.map(fn, offsets)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _sequential_pages(self, operation: str, path: str, pairs: Pairs,
+                          size: int) -> Iterator[list[Item]]:
         """Without a total: one page after the other until one is short, at most ``max_pages`` in all."""
-        pages: list[list[Item]] = []
-        while not pages or len(pages[-1]) == size:
-            if len(pages) + 1 >= self._max_pages:
+        pages, last = 1, size
+        while last == size:
+            if pages >= self._max_pages:
                 self._refuse(operation, "full pages", size)
-            pages.append(self._page(operation, path, pairs, (len(pages) + 1) * size, size)[0])
-        return pages
+            page = self._page(operation, path, pairs, pages * size, size)[0]
+            pages, last = pages + 1, len(page)
+            yield page
 
     def _refuse(self, operation: str, what: str, size: int) -> None:
         """Raise an InvalidResponse, counted like any other: more pages than ``max_pages`` cannot be true."""

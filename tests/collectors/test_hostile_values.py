@@ -15,6 +15,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from exporter.collectors import registry
+from exporter.exposition.background import SnapshotRenders, render_snapshot_chunks
 from exporter.exposition.cache import Exposition, render_snapshot
 from exporter.polling.poller import Poller
 from tests.fakes.snapshots import snapshot
@@ -79,14 +80,14 @@ def test_an_organization_a_quota_and_a_share_listed_twice_are_exported_once():
 def test_a_snapshot_that_cannot_be_rendered_serves_the_last_good_one_and_logs_once(caplog):
     good, bad = snapshot(), snapshot(polls_total=4)
 
-    def render(snap, openmetrics):
+    def render(snap):
         if snap is bad:
             raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
-        return render_snapshot(snap, openmetrics)
+        return render_snapshot_chunks(snap)
 
-    exposition = Exposition(CollectorRegistry(), render=render)
+    exposition = Exposition(CollectorRegistry(), SnapshotRenders(render, background=False))
     first = exposition.body(good, False, False)
-    with caplog.at_level(logging.ERROR, logger="exporter.exposition.cache"):
+    with caplog.at_level(logging.ERROR, logger="exporter.exposition.background"):
         assert exposition.body(bad, False, False) == first
         assert exposition.body(bad, False, False) == first
         assert exposition.body(bad, False, True)  # gzip is built from the same fallback block

@@ -256,7 +256,7 @@ def test_full_example_of_the_design_loads_every_key() -> None:
     assert [p.pattern for p in polling.organizations.include] == ["team-.*"]
     assert polling.organizations.exclude == ()
     assert registry.enabled(polling) == ("organizations", "repositories", "shared", "quotas", "overview")
-    assert (polling.max_series, polling.shard, polling.tls) == (200000, Shard(0, 1), TLSConfig())
+    assert (polling.max_series, polling.shard, polling.tls) == (1_000_000, Shard(0, 1), TLSConfig())
 
 
 def test_targets_merge_top_level_polling_defaults_with_their_overrides() -> None:

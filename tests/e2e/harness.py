@@ -54,7 +54,10 @@ class Exporter:
         return self.runtime.pollers[0]
 
     def poll(self):
-        return self.poller.poll_once()
+        """One poll, and its snapshot rendered: /metrics serves it from then on."""
+        snapshot = self.poller.poll_once()
+        assert self.runtime.targets[0].renders.settled(timeout=60)
+        return snapshot
 
     def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

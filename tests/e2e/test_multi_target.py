@@ -43,9 +43,10 @@ def two_accounts(break_second: bool = False):
             entry_b["auth"] = {**entry_b["auth"], "secret_key": first.sk}
         settings = {"retries": 0, "targets": [target_entry("prod-a", sim_a, first), entry_b]}
         with running_exporter(config_for(settings)) as exporter:
-            for poller in exporter.runtime.pollers:
-                poller.poll_once()
-                poller.first_poll_done.set()
+            for target in exporter.runtime.targets:
+                target.poller.poll_once()
+                target.poller.first_poll_done.set()
+                assert target.renders.settled(timeout=60)
             yield exporter
 
 

@@ -7,7 +7,8 @@ from prometheus_client.openmetrics import exposition as openmetrics_format
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.exposition.cache import Exposition, render_snapshot, wants_gzip, wants_openmetrics
+from exporter.exposition.background import SnapshotRenders, render_snapshot_chunks
+from exporter.exposition.cache import Exposition, wants_gzip, wants_openmetrics
 from exporter.exposition.families import SnapshotCollector
 from tests.fakes.snapshots import repo, shared, snapshot
 
@@ -48,22 +49,24 @@ def test_gzip_body_decompresses_to_the_plain_body():
         assert gzip.decompress(exposition.body(snap, openmetrics, gzip=True)) == plain
 
 
-def test_snapshot_is_rendered_once_per_format_and_again_for_a_new_snapshot():
+def test_snapshot_is_rendered_once_for_every_variant_and_again_for_a_new_snapshot():
     calls = []
 
-    def counting_render(snap, openmetrics):
-        calls.append(openmetrics)
-        return render_snapshot(snap, openmetrics)
+    def counting_render(snap):
+        calls.append(snap)
+        return render_snapshot_chunks(snap)
 
-    exposition = Exposition(self_registry(), render=counting_render)
+    exposition = Exposition(self_registry(), SnapshotRenders(counting_render, background=False))
     first = snapshot()
     for _ in range(3):
         exposition.body(first, False, False)
         exposition.body(first, False, True)
         exposition.body(first, True, False)
-    assert calls == [False, True]
-    exposition.body(snapshot(), False, False)
-    assert calls == [False, True, False]
+        exposition.body(first, True, True)
+    assert calls == [first]
+    second = snapshot()
+    exposition.body(second, False, False)
+    assert calls == [first, second]
 
 
 def test_label_values_survive_quotes_backslashes_newlines_unicode_and_slashes():
@@ -112,12 +115,12 @@ def test_body_is_what_generate_latest_writes_for_the_snapshot_then_the_self_metr
 def test_parts_reuse_the_cached_block_and_render_only_the_tail_per_scrape():
     exposition = Exposition(self_registry())
     snap = snapshot()
-    first_block, first_tail = exposition.parts(snap, openmetrics=False, gzip=False)
-    second_block, _ = exposition.parts(snap, openmetrics=False, gzip=False)
-    assert second_block is first_block
+    *first_block, first_tail = exposition.parts(snap, openmetrics=False, gzip=False)
+    *second_block, _ = exposition.parts(snap, openmetrics=False, gzip=False)
+    assert all(a is b for a, b in zip(first_block, second_block, strict=True))
     assert first_tail.startswith(b"# HELP swr_exporter_demo_self")
     head, tail = exposition.parts(snap, openmetrics=False, gzip=True)
-    assert gzip.decompress(head + tail) == first_block + first_tail
+    assert gzip.decompress(head + tail) == b"".join(first_block) + first_tail
 
 
 def test_self_metrics_are_rendered_again_only_when_their_version_changes():

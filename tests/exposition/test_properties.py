@@ -76,6 +76,43 @@ def test_timestamps_keep_their_fraction_of_a_second(when, micros):
     assert abs(fields.parse_timestamp(text) - when.timestamp()) < 1e-5
 
 
+def _outcome(parse, text):
+    try:
+        return parse(text)
+    except ValueError:
+        return "ValueError"
+
+
+# One field of a valid time replaced by a value just past its limit, or by a form SWR does not send.
+EDGES = {0: ["0000", "1969", "9999", "12345", "٢٠٢٤"], 1: ["00", "13", "1"],
+         2: ["00", "29", "30", "31", "32"], 3: ["t", "_", "  "], 4: ["24", "99", "0"], 5: ["60", "6"],
+         6: ["60", "61", "5"],
+         7: ["", ".", ".1234567890", ".Z", ".٣"], 8: ["ZZ", "+00:00", "-05:30", "+0800", " ", "\n", "z"]}
+
+
+@st.composite
+def timestamp_texts(draw: st.DrawFn) -> str:
+    when = draw(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+    fraction = draw(st.sampled_from(["", ".5"]) | st.text("0123456789", min_size=1, max_size=9).map(
+        lambda digits: "." + digits))
+    fields_ = [f"{when.year:04d}", f"{when.month:02d}", f"{when.day:02d}", "T", f"{when.hour:02d}",
+               f"{when.minute:02d}", f"{when.second:02d}", fraction, draw(st.sampled_from(["", "Z"]))]
+    if draw(st.booleans()):
+        index = draw(st.sampled_from(sorted(EDGES)))
+        fields_[index] = draw(st.sampled_from(EDGES[index]))
+    year, month, day, sep, hour, minute, second, fraction, zone = fields_
+    return f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{fraction}{zone}"
+
+
+TIMESTAMP_TEXTS = timestamp_texts() | st.text(max_size=32) | st.text("0123456789-T:.Z+ ٣", max_size=32)
+
+
+@settings(max_examples=1000)
+@given(TIMESTAMP_TEXTS)
+def test_the_fast_timestamp_path_answers_exactly_as_the_full_parser(text):
+    assert _outcome(fields.parse_timestamp, text) == _outcome(fields.parse_timestamp_fully, text)
+
+
 SECRET = secrets.token_hex(12)
 POLLING_VALUES = {
     "poll_interval": st.one_of(st.sampled_from(["30s", "5m", "1h", "0", "5 minutes", "-1s"]), JSON),

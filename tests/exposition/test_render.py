@@ -22,8 +22,9 @@ from exporter.collectors.shared import SharedRepository
 from exporter.collectors.shares import RepositoryShares, Share
 from exporter.collectors.spec import Results
 from exporter.collectors.tags import Image
+from exporter.compact import CompactFamily
 from exporter.exposition.families import SnapshotCollector
-from exporter.exposition.render import format_value, render
+from exporter.exposition.render import format_value, join_chunks, render, render_chunks
 from exporter.polling.snapshot import CollectorStatus, Snapshot
 
 FORMATS = pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
@@ -114,7 +115,21 @@ def reference(families: list[Metric], openmetrics: bool) -> bytes:
 @given(snapshot=snapshots())
 def test_every_snapshot_renders_byte_for_byte_like_generate_latest(openmetrics, snapshot):
     families = list(SnapshotCollector(lambda: snapshot).collect())
-    assert render(families, openmetrics=openmetrics) == reference(families, openmetrics)
+    expected = reference(families, openmetrics)
+    assert render(families, openmetrics=openmetrics) == expected
+    # Both formats from one pass (what the exposition serves): the same bytes.
+    both = join_chunks(render_chunks(families), openmetrics=openmetrics)
+    assert both + (b"# EOF\n" if openmetrics else b"") == expected
+
+
+def test_the_data_families_are_compact_so_no_sample_objects_are_built_for_them():
+    families = list(SnapshotCollector(lambda: snapshot_of_one()).collect())
+    assert families and all(type(family) is CompactFamily for family in families)
+
+
+def snapshot_of_one() -> Snapshot:
+    return Snapshot("default", 0.0, 1.0, (), Results({"repositories": (Repository(
+        "o", "r", "c", 1, 2, 3, True, 4.5, 6.5),)}))
 
 
 # Arbitrary families, including what the fast path hands back to prometheus_client: names outside
@@ -154,6 +169,57 @@ def test_any_families_render_like_generate_latest_or_fail_the_same_way(openmetri
             render(metrics, openmetrics=openmetrics)
         return
     assert render(metrics, openmetrics=openmetrics) == expected
+
+
+@st.composite
+def compact_families(draw: st.DrawFn) -> list[Metric]:
+    """Compact families as any collector could fill them: label tuples of the right length or not,
+    values of any number type, label values of any text or not text at all."""
+    result = []
+    for _ in range(draw(st.integers(0, 4))):
+        labels = draw(st.lists(label_names, max_size=3, unique=True))
+        kind = draw(st.sampled_from(["gauge", "counter"]))
+        family = CompactFamily(draw(metric_names), draw(label_values), kind, labels)
+        for _ in range(draw(st.integers(0, 5))):
+            size = draw(st.sampled_from([len(labels)] * 6 + [0, len(labels) + 1]))
+            values = tuple(draw(label_values | st.sampled_from([None, 7])) if draw(st.integers(0, 20)) == 0
+                           else draw(label_values) for _ in range(size))
+            value = draw(numbers | st.integers(-(10**20), 10**20) | st.booleans()
+                         | st.sampled_from([None, "1"]))
+            family.add_metric(values, value)
+        result.append(family)
+    return result
+
+
+@FORMATS
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(metrics=compact_families() | st.builds(lambda a, b: a + b, compact_families(), families()))
+def test_compact_families_render_like_generate_latest_or_fail_the_same_way(openmetrics, metrics):
+    try:
+        expected = reference(metrics, openmetrics)
+    except Exception as error:
+        with pytest.raises(type(error)):
+            render(metrics, openmetrics=openmetrics)
+        return
+    assert render(metrics, openmetrics=openmetrics) == expected
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(metrics=compact_families() | st.builds(lambda a, b: a + b, compact_families(), families()))
+def test_both_formats_in_one_pass_are_generate_latest_of_each_or_fail_as_one_of_them_does(metrics):
+    expected, errors = {}, []
+    for openmetrics in (False, True):
+        try:
+            expected[openmetrics] = reference(metrics, openmetrics)
+        except Exception as error:
+            errors.append(type(error))
+    if errors:
+        with pytest.raises(tuple(errors)):
+            list(render_chunks(metrics))
+        return
+    chunks = list(render_chunks(metrics))
+    assert join_chunks(chunks, openmetrics=False) == expected[False]
+    assert join_chunks(chunks, openmetrics=True) + b"# EOF\n" == expected[True]
 
 
 @given(value=st.floats() | st.integers(-(10**30), 10**30) | st.booleans())

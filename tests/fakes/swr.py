@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,6 +78,9 @@ class FakeClient:
     def list_namespaces(self) -> list[dict[str, Any]]:
         self._call("ListNamespaces")
         return self.namespaces
+
+    def list_repos_pages(self, namespace: str | None = None) -> Iterator[list[dict[str, Any]]]:
+        yield self.list_repos(namespace)
 
     def list_repos(self, namespace: str | None = None) -> list[dict[str, Any]]:
         self._call("ListReposDetails", namespace)

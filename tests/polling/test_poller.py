@@ -269,3 +269,33 @@ def test_a_later_interim_snapshot_describes_the_last_finished_poll():
     assert first.duration_seconds == 7
     assert (interim.started_at, interim.duration_seconds) == (first.started_at, 7)
     assert interim.pending == () and interim.up is True and interim.status("tags") == first.status("tags")
+
+
+def test_every_snapshot_swapped_in_is_handed_to_the_listener_and_a_failing_listener_stops_nothing():
+    seen = []
+
+    def listener(snap):
+        seen.append(snap)
+        raise RuntimeError("a listener bug")
+
+    clock = Clock()
+    poller = Poller(target(collectors={"tags": True}), FakeClient(), clock=clock, monotonic=clock,
+                    on_snapshot=listener)
+    first = poller.poll_once()
+    second = poller.poll_once()
+    # Each poll with a per-repository phase publishes an interim snapshot before its final one.
+    assert seen[1] is first and seen[-1] is second and len(seen) == 4
+    assert poller.snapshot is second and second.polls_total == 2
+
+
+def test_repositories_unchanged_since_the_last_poll_are_the_same_objects_so_two_snapshots_share_them():
+    client = FakeClient(repos=[repo_item("group", "a"), repo_item("group", "b")])
+    poller = poller_for(client)
+    first = poller.poll_once().get(repositories.SPEC)
+    client.repos = [repo_item("group", "a"), repo_item("group", "b", num_download=3)]
+    second = poller.poll_once().get(repositories.SPEC)
+    assert second[0] is first[0]
+    assert second[1] is not first[1] and second[1].downloads == 3
+    narrowed = poller_for(client, organizations={"include": ["group"]})
+    before = narrowed.poll_once().get(repositories.SPEC)
+    assert narrowed.poll_once().get(repositories.SPEC)[1] is before[1]

@@ -135,3 +135,15 @@ def test_shared_and_tag_listings_are_paged_with_page_size(requests_mock, call, u
     assert sorted(server.offsets) == [0, 2, 4]
     assert server.limits == {2}
     assert h.observer.requests == [(operation, "200")] * 3
+
+
+def test_pages_are_handed_over_in_order_as_they_arrive(requests_mock):
+    server = PagedServer(5000)
+    requests_mock.get(REPOS, json=server)
+    h = make_client(max_concurrency=2)
+    pages = h.client.list_repos_pages()
+    # The caller holds the first page before any other is asked for: it parses while they travel.
+    assert next(pages) == server.items[:1000] and server.offsets == [0]
+    assert next(pages) == server.items[1000:2000]
+    pages.close()  # e.g. a page did not parse: the listing stops there
+    assert [item for page in h.client.list_repos_pages() for item in page] == server.items
