@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
@@ -108,17 +108,28 @@ def _registry(*collectors: Collector) -> CollectorRegistry:
     return registry
 
 
+def process_registry() -> CollectorRegistry:
+    """``process_*`` (memory, CPU, open files, start time) as prometheus_client writes them: on Linux
+    from /proc, elsewhere nothing. Read on every scrape of ``/metrics``, never on ``/probe``."""
+    registry = CollectorRegistry(auto_describe=False)
+    ProcessCollector(registry=registry)
+    return registry
+
+
 def build_app(config: Config, runtime: Runtime, telemetry_path: str,
               web: WebConfig | Callable[[], WebConfig] | None = None) -> App:
     """With a single target, ``/metrics`` carries its data and API telemetry; with ``targets:``, only the
-    build info, and each target is scraped through ``/probe``. ``web``: the web config, or a callable
-    giving the current one (``LiveWebConfig.get``)."""
+    build info, and each target is scraped through ``/probe``. Both modes add the process metrics to
+    ``/metrics``. ``web``: the web config, or a callable giving the current one (``LiveWebConfig.get``)."""
     if config.multi_target:
-        exposition = Exposition(_registry(BuildInfoCollector()), self_version=lambda: 0)
+        exposition = Exposition(
+            _registry(BuildInfoCollector()), self_version=lambda: 0, live_registry=process_registry()
+        )
     else:
         first = runtime.targets[0].telemetry
         exposition = Exposition(
-            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version
+            _registry(BuildInfoCollector(), ApiCollector(first)), self_version=first.version,
+            live_registry=process_registry(),
         )
     return App(
         exposition=exposition,
