@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--log.level", dest="log_level", default="info", choices=sorted(logs.LEVELS))
     add("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
     add("--demo", action="store_true", help="run against a built-in SWR simulator with sample data")
+    add("--demo.request-log", dest="demo_request_log", action="store_true",
+        help="with --demo: log each request the built-in simulator answers, once, at info level")
     add("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -58,7 +60,7 @@ def _configuration(args: argparse.Namespace) -> Iterator[Config]:
     if args.demo:
         from exporter.demo import demo_config  # the simulator is only imported when asked for
 
-        with demo_config() as config:
+        with demo_config(request_log=args.demo_request_log) as config:
             yield config
     else:
         yield load_config(args.config_file)

@@ -34,7 +34,11 @@ def demo_settings(base_url: str, account: Account) -> dict:
 
 
 @contextlib.contextmanager
-def demo_config(seed: int = 2026) -> Iterator[Config]:
+def demo_config(seed: int = 2026, request_log: bool = False) -> Iterator[Config]:
+    """``request_log``: the simulator logs each request it answers, once, at info level (whatever
+    ``--log.level`` says: it was asked for by name)."""
+    if request_log:
+        logging.getLogger("exporter.simulator.requests").setLevel(logging.INFO)
     dataset = Dataset.generate(
         seed=seed,
         organizations=6,
@@ -44,7 +48,8 @@ def demo_config(seed: int = 2026) -> Iterator[Config]:
         start=time.time(),
     )
     account = Account.generate()
-    with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005) as simulator:
+    with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005,
+                   request_log=request_log) as simulator:
         log.info("demo: simulated SWR API at %s", simulator.base_url)
         yield parse_config(
             demo_settings(simulator.base_url, account),

@@ -30,6 +30,8 @@ from exporter.web.server import App
 
 log = logging.getLogger(__name__)
 
+READINESS_CHECK = 0.5  # seconds between looks at stop while waiting for the first polls
+
 
 @dataclass
 class TargetRuntime:
@@ -78,8 +80,20 @@ class Runtime:
         return [target.poller for target in self.targets]
 
     def start(self, stop: threading.Event) -> None:
+        started = time.monotonic()
         for target in self.targets:
             target.start(stop)
+        threading.Thread(target=self._announce_ready, args=(stop, started), name="readiness",
+                         daemon=True).start()
+
+    def _announce_ready(self, stop: threading.Event, started: float) -> None:
+        """Log when /-/ready turns 200: the first poll of every target has ended."""
+        for target in self.targets:
+            while not target.poller.first_poll_done.wait(READINESS_CHECK):
+                if stop.is_set():
+                    return
+        log.info("ready: the first poll of every target has finished", extra={
+            "targets": len(self.targets), "after_seconds": time.monotonic() - started})
 
     def alive(self) -> bool:
         return bool(self.targets) and all(target.alive() for target in self.targets)

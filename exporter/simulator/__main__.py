@@ -42,6 +42,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-evolve", dest="evolve", action="store_false",
                         help="keep downloads and image counts still")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--request-log", action="store_true",
+                        help="log one line per request at info level (off: nothing per request)")
     documented = parser.add_argument_group("documented SWR behaviours (the defaults are Huawei's)")
     documented.add_argument("--exact-namespace-filter", dest="fuzzy_namespace", action="store_false",
                             help="match the repository list's namespace filter exactly, not as a substring")
@@ -70,7 +72,7 @@ def build(args: argparse.Namespace) -> Simulator:
                                repositories=args.repositories, tags_per_repository=args.tags_per_repository,
                                shared_with_me=args.shared_with_me, start=time.time())
     simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
-                          latency=args.latency, behaviour=behaviour(args))
+                          latency=args.latency, behaviour=behaviour(args), request_log=args.request_log)
     if args.fault_rate > 0:
         share = args.fault_rate / len(_RANDOM_FAULTS)
         for fault in _RANDOM_FAULTS:
@@ -81,6 +83,8 @@ def build(args: argparse.Namespace) -> Simulator:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.request_log:  # asked for by name: shown whatever --log-level says
+        logging.getLogger("exporter.simulator.requests").setLevel(logging.INFO)
     simulator = build(args)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
