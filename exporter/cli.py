@@ -119,7 +119,8 @@ def serve(
     try:
         # Both follow the file as it changes: LiveTLSContext checks client_allowed_sans itself.
         tls = LiveTLSContext(web) if web is not None and web.tls() is not None else None
-        app = build_app(config, runtime, args.telemetry_path, web.get if web is not None else None)
+        app = build_app(config, runtime, args.telemetry_path, web.get if web is not None else None,
+                        demo=args.demo)
         server = make_server(args.listen_address, app, tls=tls)
     except (OSError, ValueError) as error:
         log.error("cannot listen on %s: %s", args.listen_address, error)

@@ -131,7 +131,7 @@ def process_registry() -> CollectorRegistry:
 
 
 def build_app(config: Config, runtime: Runtime, telemetry_path: str,
-              web: WebConfig | Callable[[], WebConfig] | None = None) -> App:
+              web: WebConfig | Callable[[], WebConfig] | None = None, demo: bool = False) -> App:
     """With a single target, ``/metrics`` carries its data and API telemetry; with ``targets:``, only the
     build info, and each target is scraped through ``/probe``. Both modes add the process metrics to
     ``/metrics``. ``web``: the web config, or a callable giving the current one (``LiveWebConfig.get``)."""
@@ -153,6 +153,7 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
         telemetry_path=telemetry_path,
         multi_target=config.multi_target,
         access=AccessControl(web),
+        demo=demo,
     )
 
 

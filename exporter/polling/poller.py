@@ -77,6 +77,11 @@ class Poller:
     def snapshot(self) -> Snapshot | None:
         return self._snapshot
 
+    @property
+    def project_id(self) -> str | None:
+        """The configured project, else the one the client looked up; None until that is known."""
+        return self._client.project_id
+
     def collectors(self) -> list[str]:
         """The enabled collectors in the order they run: discovery always, account-wide ones on shard 0."""
         return [spec.name for phase in self._phases for spec in phase if spec.enabled(self._polling)]

@@ -92,6 +92,7 @@ class App:
     clock: Callable[[], float] = time.time
     access: AccessControl = field(default_factory=AccessControl)
     probes: Mapping[str, Exposition] = field(default_factory=dict)  # /probe?target=NAME, one per target
+    demo: bool = False  # --demo: the landing page says so
 
     def ready(self) -> bool:
         return all(poller.first_poll_done.is_set() for poller in self.pollers)
@@ -216,8 +217,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _landing(self, head: bool) -> None:
         app = self.app
-        targets = [(p.target.name, p.snapshot) for p in app.pollers]
-        page = landing.render(app.version, app.telemetry_path, targets, app.clock())
+        targets = [landing.TargetView.of(poller) for poller in app.pollers]
+        page = landing.render(app.version, app.telemetry_path, targets, app.clock(), demo=app.demo)
         self._send(HTTPStatus.OK, "text/html; charset=utf-8", page, head)
 
     def _healthy(self, head: bool) -> None:

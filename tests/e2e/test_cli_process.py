@@ -134,6 +134,8 @@ def test_demo_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path):
         text = wait_for(f"http://127.0.0.1:{port}/metrics").decode()
         assert "swr_repository_size_bytes{" in text
         assert "swr_up 1.0" in text
+        landing = wait_for(f"http://127.0.0.1:{port}/").decode()
+        assert "<p class=demo><strong>Demo.</strong>" in landing and "<td>cn-north-4</td>" in landing
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
     finally:
