@@ -1,7 +1,8 @@
 """``--demo``: the embedded simulator with sample data, and a configuration pointing at it.
 
 The simulator's account is made up on the spot, so no real credentials are involved and none are kept.
-Its data grow while it runs (downloads, images), so graphs show motion.
+Its data are shaped like a real account's (``simulator.demo_data``) and grow while it runs (downloads,
+images), so graphs show motion.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from exporter.config.loader import Config, parse_config
-from exporter.simulator import Account, Dataset, Simulator
+from exporter.simulator import Account, Simulator, demo_dataset
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,7 @@ def demo_config(seed: int = 2026, request_log: bool = False) -> Iterator[Config]
     ``--log.level`` says: it was asked for by name)."""
     if request_log:
         logging.getLogger("exporter.simulator.requests").setLevel(logging.INFO)
-    dataset = Dataset.generate(
-        seed=seed,
-        organizations=6,
-        repositories=150,
-        tags_per_repository=4,
-        shared_with_me=5,
-        start=time.time(),
-    )
+    dataset = demo_dataset(seed, start=time.time())
     account = Account.generate()
     with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005,
                    request_log=request_log) as simulator:

@@ -14,6 +14,7 @@ from typing import Any
 from exporter.simulator.account import DEFAULT_REGION, Account
 from exporter.simulator.behaviour import DOCUMENTED, ERROR_BODIES, Behaviour
 from exporter.simulator.data import Dataset
+from exporter.simulator.demo_data import demo_dataset
 from exporter.simulator.faults import FaultRule
 from exporter.simulator.simulator import Simulator
 
@@ -35,6 +36,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tags-per-repository", type=int, default=3)
     parser.add_argument("--shared-with-me", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demo-data", action="store_true",
+                        help="serve the account swr-exporter --demo shows (uneven organizations, 1 to "
+                             "hundreds of images per repository); --repositories and --seed still apply")
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--fault-rate", type=float, default=0.0,
@@ -68,9 +72,13 @@ def behaviour(args: argparse.Namespace) -> Behaviour:
 
 
 def build(args: argparse.Namespace) -> Simulator:
-    dataset = Dataset.generate(seed=args.seed, organizations=args.organizations,
-                               repositories=args.repositories, tags_per_repository=args.tags_per_repository,
-                               shared_with_me=args.shared_with_me, start=time.time())
+    if args.demo_data:
+        dataset = demo_dataset(seed=args.seed, repositories=args.repositories, start=time.time())
+    else:
+        dataset = Dataset.generate(seed=args.seed, organizations=args.organizations,
+                                   repositories=args.repositories,
+                                   tags_per_repository=args.tags_per_repository,
+                                   shared_with_me=args.shared_with_me, start=time.time())
     simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
                           latency=args.latency, behaviour=behaviour(args), request_log=args.request_log)
     if args.fault_rate > 0:
