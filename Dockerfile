@@ -17,7 +17,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY exporter ./exporter
 RUN python3 -m venv /opt/swr-exporter \
  && /opt/swr-exporter/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
