@@ -33,7 +33,9 @@ class _HelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if not action.option_strings or action.default is argparse.SUPPRESS or "%(default)" in text:
+        if not action.option_strings or action.default is argparse.SUPPRESS:
+            return text
+        if "%(default)" in text or "(default: " in text:  # a default the help spells out itself
             return text
         if isinstance(action.default, bool):
             shown = "on" if action.default else "off"
