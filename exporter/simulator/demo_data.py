@@ -15,10 +15,10 @@ from exporter.simulator.generate import (
     DAY,
     DESCRIPTIONS,
     SHARE_DOMAINS,
-    _organizations,
-    _repo_name,
-    _shared_with_me,
-    _tags,
+    add_organizations,
+    add_shared_with_me,
+    make_tags,
+    repo_name,
 )
 
 # Each organization's share of the repositories, largest first; the last is the visible-only one.
@@ -67,17 +67,17 @@ def share_deadline(rng: random.Random, start: float, index: int) -> str | float:
 def demo_dataset(seed: int = 2026, repositories: int = 150, start: float | None = None) -> Dataset:
     dataset = Dataset() if start is None else Dataset(start=start)
     rng = random.Random(seed)
-    orgs = _organizations(dataset, rng, len(ORGANIZATION_SHARES))
+    orgs = add_organizations(dataset, rng, len(ORGANIZATION_SHARES))
     placed = [org for org, size in zip(orgs, organization_sizes(repositories), strict=True)
               for _ in range(size)]
     public = set(rng.sample(range(repositories), min(PUBLIC_REPOSITORIES, repositories)))
     shared = rng.sample(range(repositories), min(SHARED_REPOSITORIES, repositories))
     taken: dict[str, set[str]] = {org: set() for org in orgs}
     for index, org in enumerate(placed):
-        name = _repo_name(rng, taken[org], force_slash=index == 2)
+        name = repo_name(rng, taken[org], force_slash=index == 2)
         created = dataset.start - rng.uniform(7 * DAY, 3 * 365 * DAY)
         updated = rng.uniform(created, dataset.start - 60.0)
-        tags = _tags(dataset, rng, image_count(rng, index), created, updated)
+        tags = make_tags(dataset, rng, image_count(rng, index), created, updated)
         dataset.add_repository(
             org, name, category=rng.choice(CATEGORIES), description=rng.choice(DESCRIPTIONS),
             is_public=index in public, num_download=int(min(rng.lognormvariate(5, 2.5), 1e8)),
@@ -93,5 +93,5 @@ def demo_dataset(seed: int = 2026, repositories: int = 150, start: float | None 
                 dataset.add_share(org, name, domain, deadline=share_deadline(rng, dataset.start, number),
                                   created=created, updated=updated)
     for index in range(SHARED_WITH_ME):
-        _shared_with_me(dataset, rng, index, 3)
+        add_shared_with_me(dataset, rng, index, 3)
     return dataset
