@@ -281,3 +281,21 @@ def test_the_console_serves_the_demo_account_when_asked() -> None:
     assert len(Counter(repo.namespace for repo in dataset.repositories)) == 8
     with pytest.raises(ValueError, match="at least 8 repositories"):
         build(parse_args(["--demo-data", "--repositories", "5"]))
+
+
+@pytest.mark.parametrize("flags", [[], ["--request-log"], ["--request-log", "--log-level", "debug"]])
+def test_console_script_logs_each_request_once_when_asked_and_never_otherwise(flags: list[str]) -> None:
+    command = [sys.executable, "-m", "exporter.simulator", "--port", "0", "--organizations", "1",
+               "--repositories", "2", *flags]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as process:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().split("=", 1)[1]
+        for path in ("/v2/manage/namespaces", "/v2/manage/repos", "/nowhere"):
+            requests.get(url + path, timeout=5)
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=10)
+    requests_logged = [line for line in errors.splitlines() if "exporter.simulator.requests" in line]
+    assert len(requests_logged) == (3 if flags else 0), errors
+    assert not [line for line in errors.splitlines() if "HTTP/1.1" in line], errors
