@@ -5,6 +5,9 @@
 # Config:  mount it at /etc/swr-exporter/config.yml (the default command reads it there) and the
 #          credentials as files, e.g. /etc/swr-exporter/secret/ak and .../sk.
 
+# The official base. `scripts/build-image --stand-in-base` (no registry at hand) passes its own offline
+# stand-in here with --build-arg PYTHON_IMAGE=localhost/swr-exporter-stand-in-base:...; nothing ever
+# tags a stand-in with this name.
 ARG PYTHON_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
 # Stage 1: build the wheel from the sources and install it with its dependencies into a venv, so the
@@ -14,7 +17,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY exporter ./exporter
 RUN python3 -m venv /opt/swr-exporter \
  && /opt/swr-exporter/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \

@@ -9,8 +9,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from exporter import __version__, logs
+from exporter.check import describe
 from exporter.config.errors import ConfigError
 from exporter.config.loader import Config, load_config
 from exporter.reloading import Service
@@ -27,12 +29,32 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 1.0
 
 
+DEFAULT_CONFIG_FILE = "swr-exporter.yml"
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every flag's default after its help, as Prometheus components show them; "off" for a switch."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or action.default is argparse.SUPPRESS:
+            return text
+        if "%(default)" in text or "(default: " in text:  # a default the help spells out itself
+            return text
+        if isinstance(action.default, bool):
+            shown = "on" if action.default else "off"
+        else:
+            shown = "none" if action.default in (None, "") else "%(default)s"
+        return f"{text} (default: {shown})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="swr-exporter", description="Prometheus exporter for Huawei Cloud SWR (SoftWare Repository)."
+        prog="swr-exporter", description="Prometheus exporter for Huawei Cloud SWR (SoftWare Repository).",
+        formatter_class=_HelpFormatter,
     )
     add = parser.add_argument
-    add("--config.file", dest="config_file", default="swr-exporter.yml", help="configuration file (YAML)")
+    add("--config.file", dest="config_file", default=DEFAULT_CONFIG_FILE, help="configuration file (YAML)")
     add(
         "--config.check", dest="config_check", action="store_true", help="validate the configuration and exit"
     )
@@ -44,9 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--web.config.file", dest="web_config_file", default="",
         help="TLS and basic auth settings, in the Prometheus exporter-toolkit format",
     )
-    add("--log.level", dest="log_level", default="info", choices=sorted(logs.LEVELS))
-    add("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
+    add("--log.level", dest="log_level", default="info", choices=sorted(logs.LEVELS),
+        help="the least severe level logged")
+    add("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"],
+        help="log line format")
     add("--demo", action="store_true", help="run against a built-in SWR simulator with sample data")
+    add("--demo.request-log", dest="demo_request_log", action="store_true",
+        help="with --demo: log each request the built-in simulator answers, once, at info level")
     add("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -78,10 +104,21 @@ def _configuration(args: argparse.Namespace) -> Iterator[Config]:
     if args.demo:
         from exporter.demo import demo_config  # the simulator is only imported when asked for
 
-        with demo_config() as config:
+        with demo_config(request_log=args.demo_request_log) as config:
             yield config
     else:
         yield load_config(args.config_file)
+
+
+def _missing_default_config(args: argparse.Namespace) -> str | None:
+    """What to tell someone who ran the exporter with no configuration file at hand, often a first try."""
+    if args.demo or args.config_file != DEFAULT_CONFIG_FILE or Path(DEFAULT_CONFIG_FILE).exists():
+        return None
+    return (
+        f"swr-exporter: no configuration file {DEFAULT_CONFIG_FILE} in {Path.cwd()}; it is the default of "
+        "--config.file.\nGive one with --config.file PATH (see docs/configuration.md), or try the exporter "
+        "with sample data and no account:\n  swr-exporter --demo"
+    )
 
 
 def _install_signal_handlers(stop: threading.Event) -> None:
@@ -120,7 +157,7 @@ def serve(
 ) -> int:
     web: LiveWebConfig | None = getattr(args, "web_config", None)
     runtime = build_runtime(config)
-    service = Service(config, runtime, _loader(args, config), args.telemetry_path, web)
+    service = Service(config, runtime, _loader(args, config), args.telemetry_path, web, demo=args.demo)
     # Both follow the file as it changes: LiveTLSContext checks client_allowed_sans itself.
     tls = LiveTLSContext(web) if web is not None and web.tls() is not None else None
     servers: list[Server] = []
@@ -164,10 +201,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
+    missing = _missing_default_config(args)
+    if missing is not None:
+        print(missing, file=sys.stderr)
+        return 1
     try:
         with _configuration(args) as config:
             if args.config_check:
-                print(f"{args.config_file}: configuration is valid ({len(config.targets)} target(s))")
+                print(describe(config, "--demo" if args.demo else args.config_file))
                 return 0
             _install_signal_handlers(stop)
             announce = _announce_demo if args.demo else None

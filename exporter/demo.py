@@ -1,7 +1,8 @@
 """``--demo``: the embedded simulator with sample data, and a configuration pointing at it.
 
 The simulator's account is made up on the spot, so no real credentials are involved and none are kept.
-Its data grow while it runs (downloads, images), so graphs show motion.
+Its data are shaped like a real account's (``simulator.demo_data``) and grow while it runs (downloads,
+images), so graphs show motion.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from exporter.config.loader import Config, parse_config
-from exporter.simulator import Account, Dataset, Simulator
+from exporter.simulator import Account, Simulator, demo_dataset
 from exporter.simulator.enterprise_data import EnterpriseDataset
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ def demo_settings(base_url: str, account: Account) -> dict:
         "project_id": account.project_id,
         "auth": {"type": "aksk", "access_key": account.ak, "secret_key": account.sk},
         "poll_interval": DEMO_POLL_INTERVAL,
+        # The simulator is local: the rate limit that spares the real API would only delay the first poll.
+        "rate_limit": 200,
         # The simulator does not mind the extra calls, and the sharing and tags panels then have data.
         "collectors": {"shares": True, "tags": True, "enterprise": True, "enterprise_jobs": True,
                        "enterprise_artifacts": True},
@@ -36,21 +39,18 @@ def demo_settings(base_url: str, account: Account) -> dict:
 
 
 @contextlib.contextmanager
-def demo_config(seed: int = 2026) -> Iterator[Config]:
-    dataset = Dataset.generate(
-        seed=seed,
-        organizations=6,
-        repositories=150,
-        tags_per_repository=4,
-        shared_with_me=5,
-        start=time.time(),
-    )
+def demo_config(seed: int = 2026, request_log: bool = False) -> Iterator[Config]:
+    """``request_log``: the simulator logs each request it answers, once, at info level (whatever
+    ``--log.level`` says: it was asked for by name)."""
+    if request_log:
+        logging.getLogger("exporter.simulator.requests").setLevel(logging.INFO)
+    dataset = demo_dataset(seed, start=time.time())
     account = Account.generate()
     # One SWR Enterprise Edition instance beside the shared edition.
     enterprise = EnterpriseDataset.generate(seed=seed, instances=1, repositories=12, start=dataset.start,
                                             other_states=False)
     with Simulator(dataset=dataset, account=account, evolve=True, latency=0.005,
-                   enterprise=enterprise) as simulator:
+                   enterprise=enterprise, request_log=request_log) as simulator:
         log.info("demo: simulated SWR API at %s", simulator.base_url)
         yield parse_config(
             demo_settings(simulator.base_url, account),

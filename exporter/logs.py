@@ -1,9 +1,14 @@
-"""Log output in the two formats Prometheus components use: logfmt and JSON."""
+"""Log output in the two formats Prometheus components use: logfmt and JSON.
+
+Fields beyond ts, level, logger and msg come from ``extra=``: ``log.info("poll finished",
+extra={"target": "prod", "series": 1200})`` writes ``... msg="poll finished" target=prod series=1200``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import time
 
@@ -16,16 +21,39 @@ def _timestamp(record: logging.LogRecord) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{millis:03d}Z"
 
 
-def _fields(record: logging.LogRecord) -> dict[str, str]:
-    fields = {
+# What every LogRecord has; anything else on a record came in through ``extra=`` and is a field of its own.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    """ts, level, logger and msg first, then the ``extra=`` fields in the order given (None left out),
+    then err for an exception."""
+    fields: dict[str, object] = {
         "ts": _timestamp(record),
         "level": _NAMES.get(record.levelno, record.levelname.lower()),
         "logger": record.name,
         "msg": record.getMessage(),
     }
+    for key, value in vars(record).items():
+        if key not in _RECORD_ATTRIBUTES and key not in fields and value is not None:
+            fields[key] = value
     if record.exc_info:
         fields["err"] = logging.Formatter().formatException(record.exc_info)
     return fields
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if math.isfinite(value) else repr(value)
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return _text(value)  # JSON has no NaN or Inf
+    return value if isinstance(value, bool | int | float) else _text(value)
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -47,12 +75,13 @@ def _logfmt_value(value: str) -> str:
 
 class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return " ".join(f"{key}={_logfmt_value(value)}" for key, value in _fields(record).items())
+        return " ".join(f"{key}={_logfmt_value(_text(value))}" for key, value in _fields(record).items())
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(_fields(record), ensure_ascii=False)
+        fields = {key: _json_value(value) for key, value in _fields(record).items()}
+        return json.dumps(fields, ensure_ascii=False)
 
 
 def setup(level: str, fmt: str, stream: object = None) -> None:

@@ -31,8 +31,10 @@ class Service:
     """
 
     def __init__(self, config: Config, runtime: Runtime, load: Callable[[], Config], telemetry_path: str,
-                 web: LiveWebConfig | None = None, status: ReloadStatus | None = None) -> None:
+                 web: LiveWebConfig | None = None, status: ReloadStatus | None = None,
+                 demo: bool = False) -> None:
         self.runtime = runtime
+        self._demo = demo
         self.status = status or ReloadStatus()
         self._load = load
         self._telemetry_path = telemetry_path
@@ -64,4 +66,4 @@ class Service:
     def _build(self, config: Config) -> App:
         web = self._web.get if self._web is not None else None
         return build_app(config, self.runtime, self._telemetry_path, web, reload=self.reload,
-                         status=self.status, was_ready=self._was_ready)
+                         status=self.status, was_ready=self._was_ready, demo=self._demo)

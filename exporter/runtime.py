@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
@@ -36,6 +36,8 @@ from exporter.web.app import App
 from exporter.web.config import WebConfig
 
 log = logging.getLogger(__name__)
+
+READINESS_CHECK = 0.5  # seconds between looks at stop while waiting for the first polls
 
 
 @dataclass
@@ -124,11 +126,15 @@ class Runtime:
 
     def start(self, stop: threading.Event) -> None:
         """Polls until ``stop`` is set, the targets of later ``apply`` calls included."""
+        started = time.monotonic()
         with self._lock:
             self._stop = stop
             for target in self.targets:
                 target.start()
+            first = list(self.targets)
         threading.Thread(target=self._halt_when, args=(stop,), name="runtime-stop", daemon=True).start()
+        threading.Thread(target=self._announce_ready, args=(first, stop, started), name="readiness",
+                         daemon=True).start()
 
     def _halt_when(self, stop: threading.Event) -> None:
         stop.wait()
@@ -162,6 +168,16 @@ class Runtime:
             each.refresh_credentials()
         return Changes(*(tuple(each.target.name for each in group) for group in (started, stopped, kept)))
 
+    @staticmethod
+    def _announce_ready(targets: list[TargetRuntime], stop: threading.Event, started: float) -> None:
+        """Log when /-/ready turns 200: the first poll of every target has ended."""
+        for target in targets:
+            while not target.poller.first_poll_done.wait(READINESS_CHECK):
+                if stop.is_set():
+                    return
+        log.info("ready: the first poll of every target has finished", extra={
+            "targets": len(targets), "after_seconds": time.monotonic() - started})
+
     def alive(self) -> bool:
         targets = self.targets
         return bool(targets) and all(target.alive() for target in targets)
@@ -190,25 +206,35 @@ def _registry(*collectors: Collector) -> CollectorRegistry:
     return registry
 
 
+def process_registry() -> CollectorRegistry:
+    """``process_*`` (memory, CPU, open files, start time) as prometheus_client writes them: on Linux
+    from /proc, elsewhere nothing. Read on every scrape of ``/metrics``, never on ``/probe``."""
+    registry = CollectorRegistry(auto_describe=False)
+    ProcessCollector(registry=registry)
+    return registry
+
+
 def build_app(config: Config, runtime: Runtime, telemetry_path: str,
               web: WebConfig | Callable[[], WebConfig] | None = None, *,
               reload: Callable[[], str | None] | None = None, status: ReloadStatus | None = None,
-              was_ready: threading.Event | None = None) -> App:
+              was_ready: threading.Event | None = None, demo: bool = False) -> App:
     """With a single target, ``/metrics`` carries its data and API telemetry; with ``targets:``, only the
-    build info, and each target is scraped through ``/probe``; the reload metrics in both cases.
-    ``web``: the web config, or a callable giving the current one (``LiveWebConfig.get``). ``reload``:
-    what ``POST /-/reload`` runs (``reloading.Service.reload``), ``status`` how it last went,
-    ``was_ready`` the readiness the Apps of one process share."""
+    build info, and each target is scraped through ``/probe``; the reload metrics and the process
+    metrics in both cases. ``web``: the web config, or a callable giving the current one
+    (``LiveWebConfig.get``). ``reload``: what ``POST /-/reload`` runs (``reloading.Service.reload``),
+    ``status`` how it last went, ``was_ready`` the readiness the Apps of one process share."""
     status = status or ReloadStatus()
     own: list[Collector] = [BuildInfoCollector(), ReloadCollector(status)]
     if config.multi_target:
-        exposition = Exposition(_registry(*own), self_version=status.version)
+        exposition = Exposition(_registry(*own), self_version=status.version,
+                                live_registry=process_registry())
     else:
         first = runtime.targets[0]
         telemetry, expiry = first.telemetry, first.client.credentials_expiry
         exposition = Exposition(
             _registry(*own, ApiCollector(telemetry), CredentialsCollector(expiry)), first.renders,
             self_version=lambda: (telemetry.version(), status.version(), expiry()),
+            live_registry=process_registry(),
         )
     return App(
         exposition=exposition,
@@ -220,6 +246,7 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
         access=AccessControl(web),
         reload=reload,
         was_ready=was_ready or threading.Event(),
+        demo=demo,
     )
 
 

@@ -196,7 +196,7 @@ def _briefs_with_carry_over(
             f"{len(failures)} of {len(failures) + len(repos)} configured repositories failed; "
             f"first {first_ref.organization}/{first_ref.name}: {first_error}",
             result,
-        )
+        ) from first_error
     return result
 
 

@@ -27,7 +27,7 @@ from exporter.collectors.registry import (
 from exporter.config.model import Target
 from exporter.polling.snapshot import CollectorStatus, Snapshot
 from exporter.swr.api import SwrApi
-from exporter.swr.errors import ApiError
+from exporter.swr.errors import ApiError, log_fields
 from exporter.swr.tokens import TokenError
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,11 @@ class Poller:
     def snapshot(self) -> Snapshot | None:
         return self._snapshot
 
+    @property
+    def project_id(self) -> str | None:
+        """The configured project, else the one the client looked up; None until that is known."""
+        return self._client.project_id
+
     def collectors(self) -> list[str]:
         """The enabled collectors in the order they run: discovery always, account-wide ones on shard 0."""
         return [spec.name for phase in self._phases for spec in phase if spec.enabled(self._polling)]
@@ -107,7 +112,23 @@ class Poller:
                 # is fresh meanwhile.
                 self._publish(started, None, names, {**self._previous, **results}, final=False)
         self._previous = results
-        return self._publish(started, self._monotonic() - begin, names, results)
+        snapshot = self._publish(started, self._monotonic() - begin, names, results)
+        self._log_poll(snapshot)
+        return snapshot
+
+    def _log_poll(self, snapshot: Snapshot) -> None:
+        """One line per finished poll: enough to see at info level that the exporter works, and how well."""
+        failed = [status.name for status in snapshot.collectors if not status.success]
+        log.info("poll finished", extra={
+            "target": self.target.name, "duration_seconds": snapshot.duration_seconds,
+            "series": self._series(snapshot), "up": not failed,
+            "failed_collectors": ",".join(failed) or None,
+        })
+
+    def _series(self, snapshot: Snapshot) -> int:
+        """The data series of the snapshot, before the ``max_series`` cap."""
+        present = [spec for phase in self._phases for spec in phase if snapshot.results.has(spec)]
+        return sum(spec.cost(record) for spec in present for record in spec.records(snapshot.get(spec)))
 
     def _due(self, spec: CollectorSpec[Any, Any], now: float) -> bool:
         """Every poll runs the collectors whose interval is the poll interval; a slower one runs when its
@@ -167,21 +188,30 @@ class Poller:
         try:
             data = spec.fetch(context)
         except PartialFailure as partial:
+            self._log_failure(spec, partial, partial.__cause__)
             return self._failed(spec, begin, str(partial), partial.data, partial=True)
         except EXPECTED_FAILURES as error:
+            self._log_failure(spec, error, error)
             return self._failed(spec, begin, str(error), None)
         except Exception as error:  # a bug must not take the other collectors or the loop down
-            log.exception("target %s: collector %s raised unexpectedly", self.target.name, spec.name)
+            log.exception("collector raised unexpectedly",
+                          extra={"target": self.target.name, "collector": spec.name})
             return self._failed(spec, begin, f"internal error: {type(error).__name__}", None)
         now = self._clock()
         self._good[spec.name] = _Good(data, now)
         return CollectorStatus(spec.name, True, self._monotonic() - begin, None, now), data
 
+    def _log_failure(
+        self, spec: CollectorSpec[Any, Any], error: Exception, cause: BaseException | None
+    ) -> None:
+        """operation, status, code and request_id as fields of their own when an API call failed."""
+        log.warning("collector failed", extra={
+            "target": self.target.name, "collector": spec.name, **log_fields(cause), "err": str(error)})
+
     def _failed(
         self, spec: CollectorSpec[Any, Any], begin: float, message: str, data: Any, partial: bool = False
     ) -> Outcome:
         duration = self._monotonic() - begin
-        log.warning("target %s: collector %s failed: %s", self.target.name, spec.name, message)
         if partial:
             return CollectorStatus(spec.name, False, duration, message, self._clock()), data
         good = self._good.get(spec.name)

@@ -6,6 +6,7 @@ Huawei's own SDK works against it unchanged; see DESIGN.md section 6.
 from exporter.simulator.account import Account
 from exporter.simulator.behaviour import Behaviour
 from exporter.simulator.data import Dataset, Organization, Repository, Share, SharedRepository, Tag
+from exporter.simulator.demo_data import demo_dataset
 from exporter.simulator.faults import FaultRule, throttle_rule
 from exporter.simulator.simulator import RequestRecord, Simulator
 
@@ -21,5 +22,6 @@ __all__ = [
     "SharedRepository",
     "Simulator",
     "Tag",
+    "demo_dataset",
     "throttle_rule",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 from exporter.simulator.account import DEFAULT_REGION, Account
 from exporter.simulator.behaviour import DOCUMENTED, ERROR_BODIES, Behaviour
 from exporter.simulator.data import Dataset
+from exporter.simulator.demo_data import demo_dataset
 from exporter.simulator.enterprise_data import EnterpriseDataset
 from exporter.simulator.faults import FaultRule
 from exporter.simulator.simulator import Simulator
@@ -41,6 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--enterprise-repositories", type=int, default=6,
                         help="Enterprise repositories over all running instances")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demo-data", action="store_true",
+                        help="serve the account swr-exporter --demo shows (uneven organizations, 1 to "
+                             "hundreds of images per repository); --repositories and --seed still apply")
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--fault-rate", type=float, default=0.0,
@@ -51,6 +55,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="how long the temporary credentials of the simulated issuers (metadata service, "
                              "IAM, STS, pod identity) stay valid")
     parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--request-log", action="store_true",
+                        help="log one line per request at info level (off: nothing per request)")
     documented = parser.add_argument_group("documented SWR behaviours (the defaults are Huawei's)")
     documented.add_argument("--exact-namespace-filter", dest="fuzzy_namespace", action="store_false",
                             help="match the repository list's namespace filter exactly, not as a substring")
@@ -75,14 +81,18 @@ def behaviour(args: argparse.Namespace) -> Behaviour:
 
 
 def build(args: argparse.Namespace) -> Simulator:
-    dataset = Dataset.generate(seed=args.seed, organizations=args.organizations,
-                               repositories=args.repositories, tags_per_repository=args.tags_per_repository,
-                               shared_with_me=args.shared_with_me, start=time.time())
+    if args.demo_data:
+        dataset = demo_dataset(seed=args.seed, repositories=args.repositories, start=time.time())
+    else:
+        dataset = Dataset.generate(seed=args.seed, organizations=args.organizations,
+                                   repositories=args.repositories,
+                                   tags_per_repository=args.tags_per_repository,
+                                   shared_with_me=args.shared_with_me, start=time.time())
     enterprise = EnterpriseDataset.generate(seed=args.seed, instances=args.enterprise_instances,
                                             repositories=args.enterprise_repositories, start=dataset.start)
     simulator = Simulator(dataset, Account.generate(region=args.region), evolve=args.evolve,
                           latency=args.latency, behaviour=behaviour(args), enterprise=enterprise,
-                          credential_lifetime=args.credential_lifetime)
+                          credential_lifetime=args.credential_lifetime, request_log=args.request_log)
     if args.fault_rate > 0:
         share = args.fault_rate / len(_RANDOM_FAULTS)
         for fault in _RANDOM_FAULTS:
@@ -93,6 +103,8 @@ def build(args: argparse.Namespace) -> Simulator:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.request_log:  # asked for by name: shown whatever --log-level says
+        logging.getLogger("exporter.simulator.requests").setLevel(logging.INFO)
     simulator = build(args)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

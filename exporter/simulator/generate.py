@@ -33,7 +33,7 @@ def populate(dataset: Dataset, seed: int, organizations: int, repositories: int,
     if organizations < 1 and repositories > 0:
         raise ValueError("repositories need at least one organization")
     rng = random.Random(seed)
-    orgs = _organizations(dataset, rng, organizations)
+    orgs = add_organizations(dataset, rng, organizations)
     weights = [rng.paretovariate(1.5) for _ in orgs]
     # A visible-only organization (listed only with filter=mode::visible) holds a few repositories:
     # the guaranteed first one and the next VISIBLE_ONLY_REPOSITORIES - 1, never a random one.
@@ -49,13 +49,13 @@ def populate(dataset: Dataset, seed: int, organizations: int, repositories: int,
             org = orgs[-1]
         else:
             org = rng.choices(orgs, weights)[0]
-        name = _repo_name(rng, taken[org], force_slash=index == 2)
+        name = repo_name(rng, taken[org], force_slash=index == 2)
         _repository(dataset, rng, org, name, index, tags_per_repository)
     for index in range(shared_with_me):
-        _shared_with_me(dataset, rng, index, tags_per_repository)
+        add_shared_with_me(dataset, rng, index, tags_per_repository)
 
 
-def _organizations(dataset: Dataset, rng: random.Random, count: int) -> list[str]:
+def add_organizations(dataset: Dataset, rng: random.Random, count: int) -> list[str]:
     words = list(ORG_WORDS)
     rng.shuffle(words)
     names = []
@@ -71,7 +71,7 @@ def _organizations(dataset: Dataset, rng: random.Random, count: int) -> list[str
     return names
 
 
-def _repo_name(rng: random.Random, taken: set[str], force_slash: bool) -> str:
+def repo_name(rng: random.Random, taken: set[str], force_slash: bool) -> str:
     base = rng.choice(REPO_WORDS)
     if force_slash or rng.random() < 0.15:
         base = f"{rng.choice(REPO_PREFIXES)}/{base}"
@@ -87,7 +87,7 @@ def _repository(dataset: Dataset, rng: random.Random, org: str, name: str, index
                 tag_count: int) -> Repository:
     created = dataset.start - rng.uniform(7 * DAY, 3 * 365 * DAY)
     updated = rng.uniform(created, dataset.start - 60.0)
-    tags = _tags(dataset, rng, tag_count, created, updated)
+    tags = make_tags(dataset, rng, tag_count, created, updated)
     repo = dataset.add_repository(
         org, name,
         category=CATEGORIES[index] if index < len(CATEGORIES) else rng.choice(CATEGORIES),
@@ -107,7 +107,7 @@ def _repository(dataset: Dataset, rng: random.Random, org: str, name: str, index
     return repo
 
 
-def _tags(dataset: Dataset, rng: random.Random, count: int, created: float, updated: float) -> list[Tag]:
+def make_tags(dataset: Dataset, rng: random.Random, count: int, created: float, updated: float) -> list[Tag]:
     tags = []
     for k in range(count):
         tag_id = dataset.next_id()
@@ -128,11 +128,11 @@ def _deadline(rng: random.Random, start: float) -> str | float:
     return start - rng.uniform(DAY, 90 * DAY)
 
 
-def _shared_with_me(dataset: Dataset, rng: random.Random, index: int, tag_count: int) -> None:
+def add_shared_with_me(dataset: Dataset, rng: random.Random, index: int, tag_count: int) -> None:
     owner = OWNER_DOMAINS[index % len(OWNER_DOMAINS)]
     created = dataset.start - rng.uniform(30 * DAY, 2 * 365 * DAY)
     updated = rng.uniform(created, dataset.start - 60.0)
-    tags = _tags(dataset, rng, max(tag_count, 1), created, updated)
+    tags = make_tags(dataset, rng, max(tag_count, 1), created, updated)
     valid = {0: True, 1: False}.get(index, rng.random() < 0.75)
     dataset.add_shared_with_me(
         owner, f"{owner}-shared", f"{rng.choice(REPO_WORDS)}-{index}", valid,

@@ -128,6 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Nothing: the simulator logs each request itself, once, when asked to (``request_log``)."""
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 

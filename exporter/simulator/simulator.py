@@ -29,6 +29,7 @@ from exporter.simulator.swr import SwrApi
 from exporter.simulator.verify import Incoming, TokenStore, Verifier
 
 log = logging.getLogger(__name__)
+request_log = logging.getLogger(__name__.rpartition(".")[0] + ".requests")
 JSON = "application/json;charset=UTF-8"
 
 
@@ -79,11 +80,13 @@ class Simulator:
                  token_lifetime: float = 86_400.0, *, max_skew: float | None = 900.0,
                  rng: random.Random | None = None, tls: ssl.SSLContext | None = None,
                  behaviour: Behaviour = DOCUMENTED, credential_lifetime: float = 3600.0,
-                 enterprise: EnterpriseDataset | None = None) -> None:
+                 enterprise: EnterpriseDataset | None = None, request_log: bool = False) -> None:
         """``tls``: serve HTTPS with this server context (tests of the exporter's certificate checks).
         ``behaviour``: which of the documented SWR behaviours to show; the default is what Huawei
         documents (see :class:`Behaviour`). ``credential_lifetime``: how long the temporary triples of the
-        credential issuers (``issuers``) stay valid."""
+        credential issuers (``issuers``) stay valid. ``request_log``: one info line per request answered
+        (or dropped), on logger ``exporter.simulator.requests``; off, nothing is logged per request."""
+        self._request_log = request_log
         self.dataset = dataset if dataset is not None else Dataset.generate()
         self.account = account if account is not None else Account.generate()
         self._behaviour = behaviour
@@ -249,4 +252,7 @@ class Simulator:
                                fault, request.query)
         with self._records_lock:
             self._records.append(record)
-        log.debug("%s %s -> %s (%s)", request.method, request.path, status, operation)
+        if self._request_log:
+            request_log.info("request", extra={
+                "method": request.method, "path": request.path, "status": status or "dropped",
+                "operation": operation, "fault": fault, "request_id": request_id})

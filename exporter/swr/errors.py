@@ -43,6 +43,17 @@ class ApiError(Exception):
         super().__init__(f"{text} (request id {request_id})" if request_id else text)
 
 
+def log_fields(error: BaseException | None) -> dict[str, object]:
+    """The structured log fields of a failed call (``extra=``): operation, reason, status, code and
+    request_id, those that are known; nothing for another kind of error. The error's text says the same
+    for a person; these let a log pipeline filter on them."""
+    if not isinstance(error, ApiError):
+        return {}
+    fields = {"operation": error.operation, "reason": error.reason, "status": error.status,
+              "code": error.error_code, "request_id": error.request_id}
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 class InvalidResponse(ApiError):
     """An answer of the wrong shape: not JSON, not the documented structure, a field of the wrong type.
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from exporter.config.secret import Secret
+from exporter.swr.errors import log_fields
 from exporter.swr.headers import header_value
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,8 @@ class IamPasswordToken:
             delay = min(BACKOFF_FIRST * 2 ** (self._failures - 1), BACKOFF_MAX)
             self._next_attempt = now + delay
             self._last_error = self._scrub(str(exc)) or type(exc).__name__
-            log.warning("IAM token request failed (%s); next attempt in %.0fs", self._last_error, delay)
+            log.warning("IAM token request failed (%s); next attempt in %.0fs", self._last_error, delay,
+                        extra=log_fields(exc))
             return self._issued
         lifetime = issued.expires_at - fetched
         self._issued = issued

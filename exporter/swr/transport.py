@@ -24,7 +24,7 @@ from exporter import __version__
 from exporter.swr.api import RequestObserver
 from exporter.swr.credentials import RequestAuth
 from exporter.swr.deadline import Attempt, Deadlines, new_session
-from exporter.swr.errors import RETRYABLE, ApiError, InvalidResponse, parse_error, status_reason
+from exporter.swr.errors import RETRYABLE, ApiError, InvalidResponse, log_fields, parse_error, status_reason
 from exporter.swr.ratelimit import RateLimiter, backoff_delay, retry_after_seconds
 from exporter.swr.signing import canonical_query
 
@@ -148,7 +148,7 @@ class Transport:
             try:
                 return self._attempt(call, auth)
             except ApiError as error:
-                log.debug("%s attempt failed: %s", call.operation, error)
+                log.debug("attempt failed", extra={**log_fields(error), "err": str(error)})
                 if error.reason == "unauthorized" and auth is not None and not reauthorized:
                     reauthorized = True  # one fresh credential, outside the retry budget
                     if not auth.on_unauthorized():

@@ -85,6 +85,7 @@ class App:
     # Set once every target has polled; shared by the Apps a reload builds, so a target added later
     # does not take a serving exporter out of its load balancer until that target's first poll.
     was_ready: threading.Event = field(default_factory=threading.Event)
+    demo: bool = False  # --demo: the landing page says so
 
     def ready(self) -> bool:
         if not self.was_ready.is_set() and all(poller.first_poll_done.is_set() for poller in self.pollers):

@@ -16,6 +16,8 @@ from html import escape
 
 from exporter.collectors import organizations, repositories
 from exporter.collectors.repositories import Repository
+from exporter.config.durations import format_duration
+from exporter.polling.poller import Poller
 from exporter.polling.snapshot import CollectorStatus, Snapshot
 
 REPOSITORY_URL = "https://github.com/swr-exporter/swr-exporter"
@@ -39,6 +41,30 @@ DASHBOARDS = (
     Dashboard("SWR / Exporter health", "swr-exporter-health", "dashboards/swr-exporter-health.json"),
 )
 
+@dataclass(frozen=True)
+class TargetView:
+    """What the page shows of one target: where it is, how often it is polled, and its last snapshot."""
+
+    name: str
+    snapshot: Snapshot | None
+    region: str = ""
+    endpoint: str = ""
+    project_id: str | None = None  # the configured project, else the one looked up, once known
+    poll_interval: float | None = None
+
+    @classmethod
+    def of(cls, poller: Poller) -> TargetView:
+        target = poller.target
+        return cls(target.name, poller.snapshot, target.region, target.endpoint,
+                   target.project_id or poller.project_id, target.polling.poll_interval)
+
+    @property
+    def order(self) -> int:
+        """Failing targets first, then those still in their first poll, then the healthy ones."""
+        up = None if self.snapshot is None else self.snapshot.up
+        return 0 if up is False else 1 if up is None else 2
+
+
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:1.5em 2em;max-width:72em;color:#222}"
     "h1{margin-bottom:.2em}h2{margin-top:1.4em;border-bottom:1px solid #ddd}"
@@ -46,6 +72,7 @@ STYLE = (
     "text-align:left}th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}"
     ".ok{color:#070;font-weight:bold}.fail{color:#b00;font-weight:bold}.stale{color:#a60}"
     ".muted{color:#666}nav a{margin-right:1.2em}code{background:#f4f4f4;padding:0 .2em}"
+    ".demo{background:#fff4ce;border:1px solid #e0c060;padding:.6em 1em;margin:1em 0}"
 )
 
 
@@ -105,7 +132,8 @@ def _top_rows(repositories: Sequence[Repository]) -> str:
     )
 
 
-def _target_section(name: str, snapshot: Snapshot | None, now: float) -> str:
+def _target_section(view: TargetView, now: float) -> str:
+    name, snapshot = view.name, view.snapshot
     heading = f"<h2 id='target-{escape(name)}'>Target {escape(name)}</h2>"
     if snapshot is None:
         return f"{heading}<p>First poll in progress.</p>"
@@ -135,15 +163,36 @@ def _target_section(name: str, snapshot: Snapshot | None, now: float) -> str:
     )
 
 
-def _summary(targets: Sequence[tuple[str, Snapshot | None]]) -> str:
+def _state(snapshot: Snapshot | None) -> str:
+    if snapshot is None or snapshot.up is None:
+        return "<span class=muted>first poll in progress</span>"
+    return "<span class=ok>up</span>" if snapshot.up else "<span class=fail>failing</span>"
+
+
+def _project(view: TargetView) -> str:
+    if view.project_id:
+        return f"<code>{escape(view.project_id)}</code>"
+    return "<span class=muted>looked up at the first poll</span>"
+
+
+def _summary(targets: Sequence[TargetView]) -> str:
     rows = "".join(
-        f"<tr><td><a href='#target-{escape(name)}'>{escape(name)}</a></td><td>"
-        + ("<span class=muted>first poll in progress</span>" if snap is None or snap.up is None else
-           "<span class=ok>up</span>" if snap.up else "<span class=fail>failing</span>")
-        + "</td></tr>"
-        for name, snap in targets
+        f"<tr><td><a href='#target-{escape(t.name)}'>{escape(t.name)}</a></td><td>{_state(t.snapshot)}</td>"
+        f"<td>{escape(t.region)}</td><td>{escape(t.endpoint)}</td><td>{_project(t)}</td>"
+        f"<td>{'' if t.poll_interval is None else format_duration(t.poll_interval)}</td></tr>"
+        for t in targets
     )
-    return f"<h2>Targets</h2><table class=targets><tr><th>target</th><th>last poll</th></tr>{rows}</table>"
+    return (
+        "<h2>Targets</h2><table class=targets><tr><th>target</th><th>last poll</th><th>region</th>"
+        f"<th>endpoint</th><th>project</th><th>poll interval</th></tr>{rows}</table>"
+    )
+
+
+DEMO_BANNER = (
+    "<p class=demo><strong>Demo.</strong> This exporter polls its built-in SWR simulator "
+    "(<code>--demo</code>): the account, organizations and repositories below are made up. Run it with "
+    "<code>--config.file</code> to watch a real account.</p>"
+)
 
 
 def _dashboards() -> str:
@@ -159,17 +208,19 @@ def _dashboards() -> str:
 
 
 def render(
-    version: str, telemetry_path: str, targets: Sequence[tuple[str, Snapshot | None]], now: float
+    version: str, telemetry_path: str, targets: Sequence[TargetView], now: float, demo: bool = False
 ) -> bytes:
-    sections = "".join(_target_section(name, snapshot, now) for name, snapshot in targets)
+    ordered = sorted(targets, key=lambda view: view.order)  # stable: configuration order within a state
+    sections = "".join(_target_section(view, now) for view in ordered)
     page = (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width, initial-scale=1'><title>SWR Exporter</title>"
-        f"<style>{STYLE}</style></head><body><h1>SWR Exporter</h1>"
+        f"<style>{STYLE}</style></head><body><h1>SWR Exporter{' (demo)' if demo else ''}</h1>"
+        f"{DEMO_BANNER if demo else ''}"
         f"<p>Version <span class=version>{escape(version)}</span>. Prometheus exporter for Huawei Cloud SWR; "
         f"page rendered {_when(now)}.</p>"
         f"<nav><a href='{escape(telemetry_path)}'>Metrics</a><a href='/-/healthy'>Health</a>"
         f"<a href='/-/ready'>Readiness</a><a href='{REPOSITORY_URL}'>Documentation</a></nav>"
-        f"{_summary(targets)}{sections}{_dashboards()}</body></html>"
+        f"{_summary(ordered)}{sections}{_dashboards()}</body></html>"
     )
     return page.encode("utf-8")

@@ -140,8 +140,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _landing(self, head: bool) -> None:
         app = self.app
-        targets = [(p.target.name, p.snapshot) for p in app.pollers]
-        page = landing.render(app.version, app.telemetry_path, targets, app.clock())
+        targets = [landing.TargetView.of(poller) for poller in app.pollers]
+        page = landing.render(app.version, app.telemetry_path, targets, app.clock(), demo=app.demo)
         self._send(HTTPStatus.OK, "text/html; charset=utf-8", page, head)
 
     def _healthy(self, head: bool) -> None:

@@ -22,7 +22,7 @@ GOLDEN = Path(__file__).parent / "golden" / "small.prom"
 VOLATILE = re.compile(
     r"^(# (HELP|TYPE) )?(swr_exporter_api_request_duration_seconds|swr_exporter_collector_duration_seconds"
     r"|swr_exporter_last_poll_duration_seconds|swr_exporter_last_poll_success_timestamp_seconds"
-    r"|swr_exporter_build_info|swr_exporter_config_last_reload_success_timestamp_seconds)"
+    r"|swr_exporter_build_info|swr_exporter_config_last_reload_success_timestamp_seconds|process_[a-z_]+)"
     r"(_bucket|_count|_sum)?[{ ]"
 )
 

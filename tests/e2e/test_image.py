@@ -2,7 +2,8 @@
 stops on SIGTERM. scripts/build-image does the work; this test runs it as CI would and checks the result.
 
 With no registry reachable, --stand-in-base makes the Python base image offline with debootstrap
-(about a minute, once per machine); the build then takes under a minute, about 20 s from its cache.
+(about a minute, once per machine), under a local name of its own; the build then takes under a minute,
+about 20 s from its cache.
 """
 
 from __future__ import annotations
@@ -33,11 +34,33 @@ def built(tmp_path_factory):
     subprocess.run(["podman", "rmi", "--force", TAG], capture_output=True, timeout=120)
 
 
-def image_config() -> dict:
+def inspect(image: str) -> dict:
     result = subprocess.run(
-        ["podman", "image", "inspect", TAG], capture_output=True, text=True, timeout=60, check=True
+        ["podman", "image", "inspect", image], capture_output=True, text=True, timeout=60, check=True
     )
-    return json.loads(result.stdout)[0]["Config"]
+    return json.loads(result.stdout)[0]
+
+
+def image_config() -> dict:
+    return inspect(TAG)["Config"]
+
+
+def official_base() -> str:
+    return next(line.split("=", 1)[1] for line in (ROOT / "Dockerfile").read_text().splitlines()
+                if line.startswith("ARG PYTHON_IMAGE="))
+
+
+def test_the_stand_in_base_has_a_local_name_of_its_own_and_the_image_is_built_on_it(built):
+    log, _ = built
+    base = official_base()
+    stand_in = "localhost/swr-exporter-stand-in-base:" + base.rsplit(":", 1)[1]
+    assert base.startswith("docker.io/library/python:")
+    assert f"on {stand_in}" in log
+    # The stand-in's layers are the bottom of the image's: the build used it, by its own name.
+    base_layers = inspect(stand_in)["RootFS"]["Layers"]
+    assert inspect(TAG)["RootFS"]["Layers"][: len(base_layers)] == base_layers
+    labels = inspect(stand_in)["Config"].get("Labels") or {}
+    assert "stand-in" in labels.get("org.opencontainers.image.description", "")
 
 
 def test_image_serves_demo_metrics_under_kubernetes_restrictions(built):

@@ -83,6 +83,10 @@ def test_the_page_shows_version_target_and_each_collectors_result(landing):
     assert rows == {"organizations": "ok", "repositories": "ok", "shared": "ok", "quotas": "fail",
                     "overview": "ok"}
     assert "ListQuotas" in text
+    # The summary says where the target is and how often it is polled; it failed, so it is "failing".
+    assert re.search(r"<td>cn-north-4</td><td>http://127\.0\.0\.1:\d+</td><td><code>[0-9a-f]{32}</code></td>"
+                     r"<td>5m</td>", dom)
+    assert "failing" in text and "Demo." not in text
 
 
 def test_the_page_lists_the_largest_repositories_first(landing):

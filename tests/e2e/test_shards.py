@@ -18,10 +18,11 @@ EVERY_COLLECTOR = {"repositories": True, "shared": True, "shares": True, "quotas
 
 
 def data_series(exposition: str) -> list[tuple[str, tuple[tuple[str, str], ...], float]]:
-    """The account's series; the exporter's own (swr_exporter_*, swr_up) describe each process."""
+    """The account's series; the exporter's own (swr_exporter_*, swr_up, process_*) describe each
+    process."""
     series = []
     for family in text_string_to_metric_families(exposition):
-        if family.name.startswith("swr_exporter_") or family.name == "swr_up":
+        if family.name.startswith(("swr_exporter_", "process_")) or family.name == "swr_up":
             continue
         series += [(s.name, tuple(sorted(s.labels.items())), s.value) for s in family.samples]
     return series

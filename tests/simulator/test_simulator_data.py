@@ -247,3 +247,64 @@ def test_the_command_line_sizes_the_enterprise_data():
     assert len(running) == 2
     assert sum(len(i.repositories) for i in running) == 9
     assert {i.status for i in sim.enterprise.instances} == {"Running", "Unavailable", "Creating"}
+
+
+def test_the_demo_account_is_shaped_like_a_real_one() -> None:
+    from collections import Counter
+
+    from exporter.simulator import demo_dataset
+
+    dataset = demo_dataset(seed=2026, start=1.7e9)
+    repos = dataset.repositories
+    sizes = sorted(Counter(repo.namespace for repo in repos).values(), reverse=True)
+    assert len(repos) == 150 and len(sizes) == 8
+    # Organizations of very different sizes, none holding most of the account.
+    assert sizes[0] < 0.4 * len(repos) and sizes[0] >= 10 * sizes[-1]
+    images = sorted(repo.num_images for repo in repos)
+    assert images[0] == 1 and images[-1] >= 100 and sum(n == 1 for n in images) >= 10
+    assert images[len(images) // 2] <= 12  # most hold a handful
+    assert 2 <= sum(repo.is_public for repo in repos) <= 6
+    deadlines = [share.deadline for repo in repos for share in repo.shares]
+    soon = [d for d in deadlines if d != "forever" and 0 < float(d) - dataset.start <= 7 * 86_400]
+    expired = [d for d in deadlines if d != "forever" and float(d) <= dataset.start]
+    assert len(soon) >= 2 and expired and "forever" in deadlines
+    assert len(dataset.shared_with_me) == 5
+
+
+def test_the_demo_account_is_the_same_for_the_same_seed() -> None:
+    from exporter.simulator import demo_dataset
+
+    def shape(seed: int) -> list[tuple]:
+        return [(r.namespace, r.name, r.num_images, r.size, r.is_public, len(r.shares))
+                for r in demo_dataset(seed=seed, start=1.7e9).repositories]
+
+    assert shape(2026) == shape(2026)
+    assert shape(2026) != shape(2027)
+
+
+def test_the_console_serves_the_demo_account_when_asked() -> None:
+    from collections import Counter
+
+    dataset = build(parse_args(["--demo-data", "--repositories", "40", "--seed", "3"])).dataset
+    assert len(dataset.repositories) == 40
+    assert len(Counter(repo.namespace for repo in dataset.repositories)) == 8
+    with pytest.raises(ValueError, match="at least 8 repositories"):
+        build(parse_args(["--demo-data", "--repositories", "5"]))
+
+
+@pytest.mark.parametrize("flags", [[], ["--request-log"], ["--request-log", "--log-level", "debug"]])
+def test_console_script_logs_each_request_once_when_asked_and_never_otherwise(flags: list[str]) -> None:
+    command = [sys.executable, "-m", "exporter.simulator", "--port", "0", "--organizations", "1",
+               "--repositories", "2", *flags]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as process:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().split("=", 1)[1]
+        for path in ("/v2/manage/namespaces", "/v2/manage/repos", "/nowhere"):
+            requests.get(url + path, timeout=5)
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=10)
+    requests_logged = [line for line in errors.splitlines() if "exporter.simulator.requests" in line]
+    assert len(requests_logged) == (3 if flags else 0), errors
+    assert not [line for line in errors.splitlines() if "HTTP/1.1" in line], errors

@@ -11,22 +11,24 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cli import build_parser
+from exporter.config.model import AuthConfig, Target
 from exporter.exposition.cache import Exposition
 from exporter.web.app import FIXED_PATHS, App, BadRequest, check_telemetry_path, known_name, query_params
 from exporter.web.server import Limits, make_server
 from tests.fakes.snapshots import snapshot
 
 
-@dataclass
-class FakeTarget:
-    name: str = "default"
+def fake_target(name: str = "default", project_id: str | None = "0123456789abcdef0123456789abcdef") -> Target:
+    return Target(name, "cn-north-4", "https://swr-api.cn-north-4.myhuaweicloud.com",
+                  "https://iam.cn-north-4.myhuaweicloud.com", project_id, AuthConfig())
 
 
 @dataclass
 class FakePoller:
     snapshot: object = None
-    target: FakeTarget = field(default_factory=FakeTarget)
+    target: Target = field(default_factory=fake_target)
     first_poll_done: threading.Event = field(default_factory=threading.Event)
+    project_id: str | None = None  # what the client looked up, when the configuration has none
 
 
 @pytest.fixture
