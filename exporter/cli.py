@@ -25,6 +25,8 @@ from exporter.web.server import make_server
 
 log = logging.getLogger(__name__)
 
+SIGNAL_CHECK = 0.2  # seconds: how long a signal may wait for the main thread
+
 # Seconds the pollers get to end after SIGTERM; their requests have been cancelled by then.
 SHUTDOWN_GRACE = 1.0
 
@@ -179,7 +181,11 @@ def serve(
     _reload_on_sighup(service)
     for server in servers:
         threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    stop.wait()
+    # Python runs signal handlers in the main thread only, and a signal the kernel hands to another
+    # thread does not wake a main thread blocked without a timeout: SIGHUP could wait for the next
+    # signal. Waking a few times a second bounds that delay.
+    while not stop.wait(SIGNAL_CHECK):
+        pass
     runtime.close()  # first: requests in flight end at once, and the pollers with them
     for server in servers:
         server.shutdown()

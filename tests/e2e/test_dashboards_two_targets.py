@@ -31,6 +31,7 @@ from tests.e2e.test_dashboards_prometheus import (
     REPOSITORY,
     RULES,
     Prometheus,
+    enterprise_dataset,
     panel_queries,
     regex_escape,
     sharing_dataset,
@@ -92,10 +93,12 @@ def stored_enough(prometheus: Prometheus, names: list[str]) -> bool:
         samples = prometheus.instant('count_over_time(swr_up{job="swr-exporter-probe"}[1m])')
         errors = prometheus.instant("count by (instance) (swr_exporter_api_errors_total)")
         shares = prometheus.instant("count by (instance) (swr_repository_share_valid)")
+        artifacts = prometheus.instant("count by (instance) (swr_enterprise_artifact_size_bytes)")
+        jobs = prometheus.instant("count by (instance) (swr_enterprise_gc_last_run_status)")
     except OSError:
         return False
     return (len(samples) == len(names) and all(float(s["value"][1]) >= 10 for s in samples)
-            and len(errors) == len(names) and len(shares) == len(names))
+            and all(len(found) == len(names) for found in (errors, shares, artifacts, jobs)))
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +110,11 @@ def two_targets(tmp_path_factory) -> Iterator[TwoTargets]:
     accounts = [Account.generate(), Account.generate()]
     datasets = [sharing_dataset(now), second_account_dataset(now)]
     with contextlib.ExitStack() as stack:
+        # Both accounts have an Enterprise instance named ee-prod (with other data), as they have an
+        # organization of the same name: an Enterprise query adding the two up shows too.
         simulators = [stack.enter_context(Simulator(dataset=data, account=account, evolve=True,
-                                                    rng=random.Random(index)))
+                                                    rng=random.Random(index),
+                                                    enterprise=enterprise_dataset(now + index)))
                       for index, (data, account) in enumerate(zip(datasets, accounts, strict=True))]
         targets = []
         for name, simulator, account in zip(names, simulators, accounts, strict=True):
@@ -118,7 +124,9 @@ def two_targets(tmp_path_factory) -> Iterator[TwoTargets]:
             targets.append({"name": name, **{key: settings[key] for key in
                                              ("region", "endpoint", "iam_endpoint", "project_id", "auth")}})
         config = {"poll_interval": "1s", "retries": 3, "request_timeout": "5s",
-                  "collectors": {"shares": True, "tags": True}, "targets": targets}
+                  "collectors": {"shares": True, "tags": True, "enterprise": True, "enterprise_jobs": True,
+                                 "enterprise_artifacts": True},
+                  "targets": targets}
         exporter = stack.enter_context(running_exporter(config_for(config)))
         stop = threading.Event()
         exporter.runtime.start(stop)
@@ -183,7 +191,7 @@ def test_no_dashboard_query_adds_up_two_targets(two_targets):
     """Per instance, every series a query returns is that instance's; with All, every series still
     carries an instance, and the series of one instance are the same as when it alone is selected."""
     prometheus, at = two_targets.prometheus, time.time() - 5
-    everything = {"job": ".+", "organization": ".*", "repository": ".*"}
+    everything = {"job": ".+", "instance_name": ".*", "organization": ".*", "repository": ".*"}
     mixed, changed, with_data = [], [], set()
     for name, title, panel, target in panel_queries():
         where = f"{name} / {title} [{target['refId']}]"
