@@ -137,6 +137,10 @@ def test_demo_serves_metrics_and_stops_cleanly_on_sigterm(tmp_path):
         # one SWR Enterprise Edition instance beside the shared edition
         assert 'swr_enterprise_instance_status{instance_name="ee-prod",status="Running"} 1.0' in text
         assert text.count("swr_enterprise_instance_info{") == 1
+        # no key at all: temporary credentials of the simulator's metadata service, renewed before expiry
+        expiry = re.search(r"^swr_exporter_credentials_expiry_timestamp_seconds (\S+)$", text, re.M)
+        assert expiry and time.time() < float(expiry.group(1)) <= time.time() + 900
+        assert 'swr_exporter_api_requests_total{code="200",operation="GetMetadataSecurityKey"}' in text
         landing = wait_for(f"http://127.0.0.1:{port}/").decode()
         assert "<p class=demo><strong>Demo.</strong>" in landing and "<td>cn-north-4</td>" in landing
         process.send_signal(signal.SIGTERM)
