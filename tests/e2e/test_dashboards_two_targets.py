@@ -4,8 +4,9 @@ The Probe of deploy/kubernetes/overlays/multi-target, as rendered by kustomize, 
 config the Prometheus Operator generates from it (each static target -> ?target=NAME, instance=NAME,
 the prober as the address), beside the ServiceMonitor's /metrics job. The two targets are two simulated
 accounts that both have an organization "platform" with a repository "library/web", with different
-numbers, so any query that adds the two accounts together shows. Every dashboard query then runs once
-per value of the instance variable and once for All, at one fixed evaluation time.
+numbers, so any query that adds the two accounts together shows; both have an Enterprise instance, for
+the Enterprise dashboard. Every dashboard query then runs once per value of the instance variable and
+once for All, at one fixed evaluation time.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tests.e2e.test_dashboards_prometheus import (
     REPOSITORY,
     RULES,
     Prometheus,
+    enterprise_dataset,
     panel_queries,
     regex_escape,
     sharing_dataset,
@@ -92,10 +94,11 @@ def stored_enough(prometheus: Prometheus, names: list[str]) -> bool:
         samples = prometheus.instant('count_over_time(swr_up{job="swr-exporter-probe"}[1m])')
         errors = prometheus.instant("count by (instance) (swr_exporter_api_errors_total)")
         shares = prometheus.instant("count by (instance) (swr_repository_share_valid)")
+        artifacts = prometheus.instant("count by (instance) (swr_enterprise_artifact_size_bytes)")
     except OSError:
         return False
     return (len(samples) == len(names) and all(float(s["value"][1]) >= 10 for s in samples)
-            and len(errors) == len(names) and len(shares) == len(names))
+            and len(errors) == len(names) and len(shares) == len(names) and len(artifacts) == len(names))
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,8 @@ def two_targets(tmp_path_factory) -> Iterator[TwoTargets]:
     datasets = [sharing_dataset(now), second_account_dataset(now)]
     with contextlib.ExitStack() as stack:
         simulators = [stack.enter_context(Simulator(dataset=data, account=account, evolve=True,
-                                                    rng=random.Random(index)))
+                                                    rng=random.Random(index),
+                                                    enterprise=enterprise_dataset(now)))
                       for index, (data, account) in enumerate(zip(datasets, accounts, strict=True))]
         targets = []
         for name, simulator, account in zip(names, simulators, accounts, strict=True):
@@ -118,7 +122,9 @@ def two_targets(tmp_path_factory) -> Iterator[TwoTargets]:
             targets.append({"name": name, **{key: settings[key] for key in
                                              ("region", "endpoint", "iam_endpoint", "project_id", "auth")}})
         config = {"poll_interval": "1s", "retries": 3, "request_timeout": "5s",
-                  "collectors": {"shares": True, "tags": True}, "targets": targets}
+                  "collectors": {"shares": True, "tags": True, "enterprise": True, "enterprise_jobs": True,
+                                 "enterprise_artifacts": True},
+                  "targets": targets}
         exporter = stack.enter_context(running_exporter(config_for(config)))
         stop = threading.Event()
         exporter.runtime.start(stop)
@@ -183,7 +189,7 @@ def test_no_dashboard_query_adds_up_two_targets(two_targets):
     """Per instance, every series a query returns is that instance's; with All, every series still
     carries an instance, and the series of one instance are the same as when it alone is selected."""
     prometheus, at = two_targets.prometheus, time.time() - 5
-    everything = {"job": ".+", "organization": ".*", "repository": ".*"}
+    everything = {"job": ".+", "instance_name": ".*", "organization": ".*", "repository": ".*"}
     mixed, changed, with_data = [], [], set()
     for name, title, panel, target in panel_queries():
         where = f"{name} / {title} [{target['refId']}]"
