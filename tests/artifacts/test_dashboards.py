@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from exporter import metrics
 from exporter.web.landing import DASHBOARDS as LISTED
@@ -26,9 +27,6 @@ EXPECTED_UIDS = {
 # Dashboards about repositories filter by these; the health dashboard only by job and instance.
 DATA_VARIABLES = ("job", "instance", "organization", "repository")
 INSTANCE_QUERY = 'label_values(swr_up{job=~"$job"}, instance)'
-# Metrics of the exporter process rather than of a target: with `targets:` they are on /metrics, whose
-# instance is the process's address and never one of the instance variable's target names.
-PROCESS_LEVEL = {"swr_exporter_build_info"}
 REPOSITORY_DASHBOARD = "/d/swr-repository/"
 # An aggregation operator and what follows it up to its argument's opening parenthesis.
 _AGGREGATION = re.compile(
@@ -53,6 +51,9 @@ PROCESS_METRICS = {
     "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_start_time_seconds",
     "process_cpu_seconds_total", "process_open_fds", "process_max_fds",
 }
+# Metrics of the exporter process rather than of a target: with `targets:` they are on /metrics, whose
+# instance is the process's address and never one of the instance variable's target names.
+PROCESS_LEVEL = {"swr_exporter_build_info"} | PROCESS_METRICS
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -231,11 +232,11 @@ def test_every_dashboard_has_a_multi_value_instance_variable_of_the_targets(dash
     assert names.index("instance") == names.index("job") + 1
 
 
-def test_every_query_of_an_swr_metric_or_up_is_scoped_by_job_and_instance(dashboard):
+def test_every_query_of_an_swr_process_or_up_metric_is_scoped_by_job_and_instance(dashboard):
     for expr in dashboard_exprs(dashboard):
         if expr.endswith((", job)", ", instance)")):
             continue  # the job and instance variables' own values
-        for name, labels in re.findall(r"\b(swr_[a-z_]+|up)(\{[^}]*\})?", expr):
+        for name, labels in re.findall(r"\b(swr_[a-z_]+|process_[a-z_]+|up)(\{[^}]*\})?", expr):
             if name in PROCESS_LEVEL:
                 assert 'job=~"$job"' in labels and "instance" not in labels, expr
                 continue
@@ -290,3 +291,21 @@ def test_tables_of_our_repositories_link_to_the_repository_dashboard_with_the_ro
             assert "${__url_time_range}" in url and "${datasource:queryparam}" in url
             linked += 1
     assert linked >= 4
+
+
+def test_the_memory_panel_shows_the_limit_the_memory_alert_assumes():
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "rules" / "swr-exporter-alerts.yml").read_text())
+    [alert] = [rule for group in rules["groups"] for rule in group["rules"]
+               if rule.get("alert") == "SWRExporterMemoryNearLimit"]
+    match = re.fullmatch(r"process_resident_memory_bytes\{[^}]*\} / \((\d+) \* 1024 \* 1024\) > ([\d.]+)",
+                         alert["expr"])
+    assert match, alert["expr"]
+    mebibytes, fraction = int(match.group(1)), float(match.group(2))
+    [panel] = [panel for panel in query_panels(load(DASHBOARDS / "swr-exporter-health.json"))
+               if any("process_resident_memory_bytes" in target["expr"] for target in panel["targets"])]
+    defaults = panel["fieldConfig"]["defaults"]
+    steps = [step["value"] for step in defaults["thresholds"]["steps"]]
+    assert steps == [None, fraction * mebibytes * 2**20, mebibytes * 2**20]
+    assert defaults["custom"]["thresholdsStyle"]["mode"] != "off"
+    assert defaults["custom"]["axisSoftMax"] == mebibytes * 2**20
+    assert f"{mebibytes} MiB" in panel["description"]
