@@ -96,6 +96,7 @@ def test_first_poll_succeeds_with_no_long_lived_key_and_renewal_never_fails_a_po
     failed = [(s.error for s in snap.collectors) for snap in snapshots if not snap.up]
     assert not failed, [list(errors) for errors in failed]
     assert project_id == sim.account.project_id
+    assert f"<code>{project_id}</code>" in page  # the landing page shows the project looked up
     issued = [r for r in records if r.operation == issuer and r.status in (200, 201)]
     assert len(issued) >= 3  # renewed at least twice within three lifetimes
     assert [r.status for r in records if r.status == 401] == []  # renewed before any expired triple was sent
