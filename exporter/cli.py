@@ -26,6 +26,7 @@ from exporter.web.server import make_server
 log = logging.getLogger(__name__)
 
 SIGNAL_CHECK = 0.2  # seconds: how long a signal may wait for the main thread
+SWITCH_INTERVAL = 0.0005  # seconds a thread may hold the GIL while another waits for it
 
 # Seconds the pollers get to end after SIGTERM; their requests have been cancelled by then.
 SHUTDOWN_GRACE = 1.0
@@ -201,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"swr-exporter {__version__}")
         return 0
     logs.setup(args.log_level, args.log_format)
+    # A thread sending a scrape's bytes takes the GIL back after every send(); while the poller or
+    # the background render computes, each of those waits up to the switch interval (5 ms by default),
+    # which adds up to hundreds of milliseconds on a large body. A shorter interval bounds that.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     stop = threading.Event()
     try:
         args.web_config = LiveWebConfig(args.web_config_file) if args.web_config_file else None
