@@ -8,13 +8,11 @@ ever puts one into a message.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol
 
 from exporter.config.secret import Secret
-from exporter.swr.tokens import TokenError
+from exporter.swr.tokens import TokenError, parse_expiry
 
 _ACCESS = ("access", "accessKeyId", "access_key_id")
 _SECRET = ("secret", "secretAccessKey", "secret_access_key")
@@ -69,24 +67,6 @@ def parse_credential(data: object, issuer: str) -> Triple:
     if expires_at is None:
         raise CredentialError(f"{issuer} answered without a valid expires_at")
     return Triple(Secret(access), Secret(secret), Secret(token), expires_at)
-
-
-def parse_expiry(value: object) -> float | None:
-    """``%Y-%m-%dT%H:%M:%S.%fZ`` as IAM and STS write it (fromisoformat also takes it without the
-    fraction, or with an offset); None for anything else, an out-of-range year included."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        stamp = parsed.timestamp()
-    except (OverflowError, ValueError):
-        return None
-    return stamp if math.isfinite(stamp) else None
 
 
 def _text(body: dict[object, object], keys: tuple[str, ...], issuer: str, what: str, limit: int) -> str:

@@ -7,6 +7,7 @@ kept in :class:`~exporter.config.secret.Secret` and never appear in messages, lo
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -142,10 +143,10 @@ def parse_token_response(headers: Mapping[str, str], body: object, now: float) -
     result = body.get("token", body) if isinstance(body, dict) else None
     if not isinstance(result, dict):
         raise TokenError("IAM response body is not a token object")
-    expires = _parse_time(result.get("expires_at"))
+    expires = parse_expiry(result.get("expires_at"))
     if expires is None:
         raise TokenError("IAM response has no valid token.expires_at")
-    issued = _parse_time(result.get("issued_at"))
+    issued = parse_expiry(result.get("issued_at"))
     lifetime = expires - (issued if issued is not None else now)
     if lifetime <= 0:
         raise TokenError("IAM issued a token that has already expired")
@@ -154,9 +155,10 @@ def parse_token_response(headers: Mapping[str, str], body: object, now: float) -
     return IssuedToken(Secret(value), now + lifetime, str(project_id) if project_id else None)
 
 
-def _parse_time(value: object) -> float | None:
-    """IAM writes ``%Y-%m-%dT%H:%M:%S.%fZ``; fromisoformat also takes it without the fraction."""
-    if not isinstance(value, str):
+def parse_expiry(value: object) -> float | None:
+    """``%Y-%m-%dT%H:%M:%S.%fZ`` as IAM and STS write it (fromisoformat also takes it without the
+    fraction, or with an offset); None for anything else, an out-of-range year included."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
     try:
         parsed = datetime.fromisoformat(value)
@@ -164,7 +166,11 @@ def _parse_time(value: object) -> float | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    try:
+        stamp = parsed.timestamp()
+    except (OverflowError, ValueError):
+        return None
+    return stamp if math.isfinite(stamp) else None
 
 
 class IamPasswordToken:
