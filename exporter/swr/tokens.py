@@ -95,17 +95,7 @@ class FileToken:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _read(self) -> Secret:
-        try:
-            text = self._path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            raise TokenError(f"token file {self._path} does not exist") from None
-        except OSError as exc:
-            raise TokenError(f"cannot read token file {self._path}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise TokenError(f"token file {self._path} is not valid UTF-8 text") from None
-        if not text:
-            raise TokenError(f"token file {self._path} is empty")
-        return Secret(text)
+        return read_secret_file(self._path, "token")
 
 
 @dataclass(frozen=True)
@@ -153,6 +143,21 @@ def parse_token_response(headers: Mapping[str, str], body: object, now: float) -
     project = result.get("project")
     project_id = project.get("id") if isinstance(project, dict) else None
     return IssuedToken(Secret(value), now + lifetime, str(project_id) if project_id else None)
+
+
+def read_secret_file(path: Path, what: str, error: type[TokenError] = TokenError) -> Secret:
+    """The stripped text of ``path``; ``error`` naming the file (never its content) otherwise."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise error(f"{what} file {path} does not exist") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} file {path} is not valid UTF-8 text") from None
+    if not text:
+        raise error(f"{what} file {path} is empty")
+    return Secret(text)
 
 
 def parse_expiry(value: object) -> float | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from exporter.config.secret import Secret
 from exporter.swr.temporary import CredentialError, Triple
+from exporter.swr.tokens import read_secret_file as read_token_file
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +30,7 @@ RECHECK = 1.0
 
 def read_secret_file(path: Path, what: str) -> Secret:
     """The stripped text of ``path``; CredentialError naming the file (never its content) otherwise."""
-    try:
-        text = Path(path).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise CredentialError(f"{what} file {path} does not exist") from None
-    except OSError as exc:
-        raise CredentialError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CredentialError(f"{what} file {path} is not valid UTF-8 text") from None
-    if not text:
-        raise CredentialError(f"{what} file {path} is empty")
-    return Secret(text)
+    return read_token_file(path, what, CredentialError)
 
 
 class FileTriple:
