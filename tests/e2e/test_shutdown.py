@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import exporter_process, free_port
+from tests.fakes.http import read_request_head
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +40,8 @@ class SilentApi:
 
     def hold(self, conn: socket.socket) -> None:
         with contextlib.suppress(OSError):
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
+            if read_request_head(conn) is None:
+                return
             self.requests.release()
             self.stop.wait(120)
 

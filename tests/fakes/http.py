@@ -128,3 +128,14 @@ def make_client(**overrides: Any) -> Harness:
     client_options.update({k: overrides.pop(k) for k in CLIENT_OPTIONS if k in overrides})
     transport = make_transport(clock, observer, **overrides)
     return Harness(SwrClient(transport, **client_options), transport, auth, observer, clock)
+
+
+def read_request_head(conn: Any) -> bytes | None:
+    """The bytes of one request up to its blank line, from a raw socket; None when the peer closed first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        head += chunk
+    return head

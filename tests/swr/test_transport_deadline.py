@@ -15,7 +15,7 @@ import pytest
 
 from exporter.swr.errors import ApiError
 from exporter.swr.transport import Transport
-from tests.fakes.http import FakeObserver
+from tests.fakes.http import FakeObserver, read_request_head
 
 DRIP_SECONDS = 0.5
 DRIP_FOR = 8.0  # long enough that only a deadline ends it in time, short enough not to hang the suite
@@ -79,12 +79,8 @@ class RawServer:
     def handle(self, conn: socket.socket) -> None:
         with conn, contextlib.suppress(OSError):
             for number in range(len(self.answers) + 10):
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    head += chunk
+                if read_request_head(conn) is None:
+                    return
                 self.requests.release()
                 self.answers[min(number, len(self.answers) - 1)](conn, self.stop)
 
