@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from exporter import __version__, logs
+from exporter import __version__, garbage, logs
 from exporter.check import describe
 from exporter.config.errors import ConfigError
 from exporter.config.loader import Config, load_config
@@ -185,8 +185,9 @@ def serve(
     # Python runs signal handlers in the main thread only, and a signal the kernel hands to another
     # thread does not wake a main thread blocked without a timeout: SIGHUP could wait for the next
     # signal. Waking a few times a second bounds that delay.
+    full_collections = garbage.FullCollections()
     while not stop.wait(SIGNAL_CHECK):
-        pass
+        full_collections.due()
     runtime.close()  # first: requests in flight end at once, and the pollers with them
     for server in servers:
         server.shutdown()
@@ -223,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
             _install_signal_handlers(stop)
             announce = _announce_demo if args.demo else None
-            return serve(config, args, stop, announce)
+            with garbage.young_automatic_collections():
+                return serve(config, args, stop, announce)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1

@@ -97,11 +97,16 @@ def parse_repository_brief(operation: str, organization: str, obj: object) -> Re
 
 
 def unique_sorted(repos: Iterable[Repository]) -> tuple[Repository, ...]:
-    """Offset paging over a changing list can repeat an item at a page boundary; keep one of each."""
-    seen: dict[tuple[str, str], Repository] = {}
+    """Offset paging over a changing list can repeat an item at a page boundary; keep one of each.
+
+    Sorted by organization, then name, one organization at a time: one sort of 100,000 (organization,
+    name) keys holds the GIL for 40 to 160 ms, and scrapes wait; a few hundred small sorts of names
+    let them in between, and compare strings rather than tuples."""
+    by_organization: dict[str, dict[str, Repository]] = {}
     for repo in repos:
-        seen.setdefault((repo.organization, repo.name), repo)
-    return tuple(seen[key] for key in sorted(seen))
+        by_organization.setdefault(repo.organization, {}).setdefault(repo.name, repo)
+    return tuple(names[name] for organization in sorted(by_organization)
+                 for names in (by_organization[organization],) for name in sorted(names))
 
 
 def fetch(ctx: FetchContext) -> tuple[Repository, ...]:

@@ -26,7 +26,7 @@ from exporter.polling.snapshot import Snapshot
 from exporter.web import landing
 from exporter.web.access import REALM
 from exporter.web.app import READ_METHODS, RELOAD_METHODS, App, BadRequest, known_name, query_params
-from exporter.web.connections import Limits, RequestReader, Server, content_length
+from exporter.web.connections import Limits, RequestReader, Server, content_length, send_body
 from exporter.web.listen import bind
 
 log = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             for part in parts:
-                self.wfile.write(part)
+                send_body(self.connection, part, self.limits.write_timeout)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The stdlib page echoes the request line back; a plain reason is enough and echoes nothing.

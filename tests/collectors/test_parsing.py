@@ -2,11 +2,18 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from exporter.collectors.fields import parse_timestamp
 from exporter.collectors.organizations import parse_organizations
 from exporter.collectors.quotas import parse_quotas
-from exporter.collectors.repositories import parse_repository_brief, parse_repository_list
+from exporter.collectors.repositories import (
+    Repository,
+    parse_repository_brief,
+    parse_repository_list,
+    unique_sorted,
+)
 from exporter.collectors.shared import parse_shared_list
 from exporter.swr.errors import InvalidResponse
 
@@ -170,3 +177,15 @@ def test_tags_are_read_from_the_capital_tag_key():
     assert (image.tag, image.size_bytes, image.updated) == ("v1", 5, 1483228800.0)
     with pytest.raises(InvalidResponse, match="field 'Tag' is missing"):
         parse_tags("ListRepositoryTags", "group", "busybox", [{"tag": "v1"}])
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "a-b", "b", "ab", "é"]),
+                          st.text(alphabet="ab-_.Z", min_size=1, max_size=4),
+                          st.integers(0, 3))))
+def test_repositories_are_kept_once_each_the_first_seen_sorted_by_organization_then_name(keys):
+    repos = [Repository(organization, name, "other", size, None, None, None, None, None)
+             for organization, name, size in keys]
+    first: dict[tuple[str, str], Repository] = {}
+    for repo in repos:
+        first.setdefault((repo.organization, repo.name), repo)
+    assert unique_sorted(repos) == tuple(first[key] for key in sorted(first))

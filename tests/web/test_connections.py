@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from exporter.exposition.cache import Exposition
 from exporter.web.app import App
-from exporter.web.connections import TOO_LONG, ConnectionTable, content_length
+from exporter.web.connections import TOO_LONG, ConnectionTable, content_length, send_body
 from exporter.web.server import Limits, make_server
 from tests.e2e.harness import make_tls_files
 from tests.web.test_server import get, raw, serve_with
@@ -287,3 +287,78 @@ def test_a_malformed_request_head_never_gets_a_server_error_or_a_traceback(fuzze
     assert answer == b"" or (answer.startswith(b"HTTP/1.1 ") and statuses)
     assert statuses <= set(range(200, 500)) | {501, 505}  # never 500 nor 503
     assert not errors, [record.getMessage() for record in errors]
+
+
+@pytest.fixture
+def tcp_pair():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+    yield server, client
+    server.close()
+    client.close()
+
+
+def send_timeout(sock: socket.socket) -> bytes:
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16)
+
+
+def test_a_large_body_arrives_whole_and_the_socket_keeps_its_timeout(tcp_pair):
+    server, client = tcp_pair
+    server.settimeout(7.0)
+    body = bytes(range(256)) * (64 * 1024)  # 16 MiB, more than any send buffer
+    received = bytearray()
+
+    def read() -> None:
+        while len(received) < len(body) and (chunk := client.recv(1 << 20)):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    send_body(server, body, timeout=30.0)
+    reader.join(10)
+    assert bytes(received) == body
+    assert server.gettimeout() == 7.0
+    assert send_timeout(server) == bytes(16)
+
+
+def test_a_client_that_reads_nothing_fails_the_write_at_the_timeout(tcp_pair):
+    server, _client = tcp_pair
+    server.settimeout(7.0)
+    began = time.monotonic()
+    with pytest.raises(OSError):
+        send_body(server, bytes(64 << 20), timeout=0.3)
+    assert time.monotonic() - began < 3.0
+    assert server.gettimeout() == 7.0
+    assert send_timeout(server) == bytes(16)
+
+
+def test_a_client_that_reads_slowly_fails_the_write_at_the_timeout_in_all(tcp_pair):
+    server, client = tcp_pair
+    stop = threading.Event()
+
+    def trickle() -> None:  # enough to keep every send() going, far too little to finish
+        while not stop.wait(0.02):
+            with contextlib.suppress(OSError):
+                client.recv(64 * 1024)
+
+    reader = threading.Thread(target=trickle)
+    reader.start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(OSError):
+            send_body(server, bytes(256 << 20), timeout=0.5)
+    finally:
+        stop.set()
+        reader.join(5)
+    assert time.monotonic() - began < 3.0
+
+
+def test_past_the_deadline_nothing_more_is_sent(tcp_pair):
+    server, client = tcp_pair
+    times = iter([0.0, 2.0])
+    with pytest.raises(TimeoutError):
+        send_body(server, b"x" * 100, timeout=1.0, monotonic=lambda: next(times))
+    client.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        client.recv(100)
