@@ -173,4 +173,4 @@ class Item:
 
 def series(values: tuple[float | None, ...]) -> int:
     """Series one record produces: its info series plus each known value."""
-    return 1 + sum(value is not None for value in values)
+    return 1 + len(values) - values.count(None)

@@ -125,22 +125,31 @@ def fetch(ctx: FetchContext) -> tuple[Repository, ...]:
     orgs = ctx.earlier.get(organizations.SPEC)
     if orgs is None:
         raise Unavailable("the organization list is unavailable, so the filtered listing cannot run")
-    pages = client.map(lambda org: client.list_repos(namespace=org.name), orgs.watched)
+
+    def organization(name: str) -> list[Repository]:
+        # Page by page here too: a large organization's listing is never all JSON at once.
+        ours: list[Repository] = []
+        seen = 0
+        for items in client.list_repos_pages(namespace=name):
+            listed = client.decode(LIST, partial(parse_repository_list, LIST, items, seen))
+            seen += len(listed)
+            # SWR documents the namespace filter as fuzzy: asking for "team" may bring "team-a"'s too.
+            # Those belong to their own organization's listing (and maybe another shard), never here.
+            ours += same([repo for repo in listed if repo.organization == name])
+        if len(ours) < seen:
+            log.debug("ListReposDetails for %s also returned %d repositories of other organizations",
+                      name, seen - len(ours))
+        return ours
+
     repos: list[Repository] = []
-    for org, page in zip(orgs.watched, pages, strict=True):
-        if isinstance(page, ApiError):
-            if page.reason != "not_found":
-                raise page
+    for org, found in zip(orgs.watched, client.map(lambda org: organization(org.name), orgs.watched),
+                          strict=True):
+        if isinstance(found, ApiError):
+            if found.reason != "not_found":
+                raise found
             log.info("organization %s disappeared between listing and detail calls", org.name)
             continue
-        listed = client.decode(LIST, partial(parse_repository_list, LIST, page))
-        # SWR documents the namespace filter as fuzzy: asking for "team" may bring "team-a"'s too. Those
-        # belong to their own organization's listing (and maybe another shard), never to this one.
-        ours = [repo for repo in listed if repo.organization == org.name]
-        if len(ours) < len(listed):
-            log.debug("ListReposDetails for %s also returned %d repositories of other organizations",
-                      org.name, len(listed) - len(ours))
-        repos.extend(same(ours))
+        repos += found
     ctx.store["listed"] = result = unique_sorted(repos)
     return result
 

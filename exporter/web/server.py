@@ -26,8 +26,9 @@ from exporter.polling.snapshot import Snapshot
 from exporter.web import landing
 from exporter.web.access import REALM
 from exporter.web.app import READ_METHODS, RELOAD_METHODS, App, BadRequest, known_name, query_params
-from exporter.web.connections import Limits, RequestReader, Server, content_length, send_body
+from exporter.web.connections import Limits, RequestReader, Server, content_length
 from exporter.web.listen import bind
+from exporter.web.sending import send_body
 
 log = logging.getLogger(__name__)
 

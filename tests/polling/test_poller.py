@@ -299,3 +299,30 @@ def test_repositories_unchanged_since_the_last_poll_are_the_same_objects_so_two_
     narrowed = poller_for(client, organizations={"include": ["group"]})
     before = narrowed.poll_once().get(repositories.SPEC)
     assert narrowed.poll_once().get(repositories.SPEC)[1] is before[1]
+
+
+class PagedClient(FakeClient):
+    """Two pages per organization, with a log of when each page was handed out and when one was parsed."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.events: list[str] = []
+
+    def list_repos_pages(self, namespace=None):
+        items = self.list_repos(namespace)
+        for number, page in enumerate((items[:1], items[1:]), 1):
+            self.events.append(f"{namespace} page {number}")
+            yield page
+
+    def decode(self, operation, parse):
+        result = super().decode(operation, parse)
+        if operation == "ListReposDetails":
+            self.events.append(f"{result[0].organization if result else '-'} parsed")
+        return result
+
+
+def test_a_filtered_listing_is_parsed_page_by_page_as_each_page_arrives():
+    client = PagedClient(namespaces=("team",), repos=[repo_item("team", "x"), repo_item("team", "y")])
+    snap = poller_for(client, organizations={"include": ["team"]}).poll_once()
+    assert [r.name for r in snap.get(repositories.SPEC)] == ["x", "y"]
+    assert client.events == ["team page 1", "team parsed", "team page 2", "team parsed"]

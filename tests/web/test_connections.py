@@ -16,7 +16,8 @@ from prometheus_client import CollectorRegistry
 
 from exporter.exposition.cache import Exposition
 from exporter.web.app import App
-from exporter.web.connections import TOO_LONG, ConnectionTable, content_length, send_body
+from exporter.web.connections import TOO_LONG, ConnectionTable, content_length
+from exporter.web.sending import send_body
 from exporter.web.server import Limits, make_server
 from tests.e2e.harness import make_tls_files
 from tests.web.test_server import get, raw, serve_with
