@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, ProcessCollector
+from prometheus_client import CollectorRegistry
 from prometheus_client.registry import Collector
 
 from exporter.config.model import Config, Target
+from exporter.exposition import process
 from exporter.exposition.background import SnapshotRenders
 from exporter.exposition.cache import Exposition
 from exporter.exposition.self_metrics import (
@@ -206,14 +207,6 @@ def _registry(*collectors: Collector) -> CollectorRegistry:
     return registry
 
 
-def process_registry() -> CollectorRegistry:
-    """``process_*`` (memory, CPU, open files, start time) as prometheus_client writes them: on Linux
-    from /proc, elsewhere nothing. Read on every scrape of ``/metrics``, never on ``/probe``."""
-    registry = CollectorRegistry(auto_describe=False)
-    ProcessCollector(registry=registry)
-    return registry
-
-
 def build_app(config: Config, runtime: Runtime, telemetry_path: str,
               web: WebConfig | Callable[[], WebConfig] | None = None, *,
               reload: Callable[[], str | None] | None = None, status: ReloadStatus | None = None,
@@ -225,16 +218,16 @@ def build_app(config: Config, runtime: Runtime, telemetry_path: str,
     ``status`` how it last went, ``was_ready`` the readiness the Apps of one process share."""
     status = status or ReloadStatus()
     own: list[Collector] = [BuildInfoCollector(), ReloadCollector(status)]
+    proc = process.shared()  # after the others: the process metrics close the self-metrics
     if config.multi_target:
-        exposition = Exposition(_registry(*own), self_version=status.version,
-                                live_registry=process_registry())
+        exposition = Exposition(_registry(*own, proc),
+                                self_version=lambda: (status.version(), proc.version()))
     else:
         first = runtime.targets[0]
         telemetry, expiry = first.telemetry, first.client.credentials_expiry
         exposition = Exposition(
-            _registry(*own, ApiCollector(telemetry), CredentialsCollector(expiry)), first.renders,
-            self_version=lambda: (telemetry.version(), status.version(), expiry()),
-            live_registry=process_registry(),
+            _registry(*own, ApiCollector(telemetry), CredentialsCollector(expiry), proc), first.renders,
+            self_version=lambda: (telemetry.version(), status.version(), expiry(), proc.version()),
         )
     return App(
         exposition=exposition,

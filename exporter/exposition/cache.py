@@ -68,34 +68,26 @@ class Exposition:
         self_registry: CollectorRegistry,
         renders: SnapshotRenders | None = None,
         self_version: Callable[[], object] | None = None,
-        live_registry: CollectorRegistry | None = None,
     ) -> None:
         """``renders``: the target's renders, shared by every exposition of it (the poller publishes to
         them); without, snapshots are rendered when a scrape first brings them. ``self_version``:
-        changes whenever the self-metrics do (between polls they do not), so their rendering is reused
-        until then; without it they are rendered on every scrape. ``live_registry``: metrics that move
-        all the time (the process's memory and CPU), rendered on every scrape after the self-metrics."""
+        changes whenever the self-metrics do (the process metrics once a second, the rest between
+        polls), so their rendering is reused until then; without it they are rendered on every scrape."""
         self._self_registry = self_registry
-        self._live_registry = live_registry
         self._renders = renders or SnapshotRenders(background=False)
         self._self_version = self_version
         self._tails: dict[bool, tuple[object, bytes]] = {}
         self._gzip_tails: dict[bool, tuple[object, object, tuple[bytes, bytes]]] = {}
 
     def _tail(self, openmetrics: bool) -> tuple[bytes, object]:
-        """The self-metrics, then the live ones; the version is None (no reuse) when there are live ones."""
-        live = self._live_registry
         version = None if self._self_version is None else self._self_version()
         cached = self._tails.get(openmetrics)
         if version is not None and cached is not None and cached[0] == version:
-            tail = cached[1]
-        else:
-            # Read the version before rendering: a change during the render then forces a new one next time.
-            tail = render(self._self_registry.collect(), openmetrics=openmetrics, eof=live is None)
-            self._tails[openmetrics] = (version, tail)
-        if live is None:
-            return tail, version
-        return tail + render(live.collect(), openmetrics=openmetrics), None
+            return cached[1], version
+        # Read the version before rendering: a change during the render then forces a new one next time.
+        tail = render(self._self_registry.collect(), openmetrics=openmetrics)
+        self._tails[openmetrics] = (version, tail)
+        return tail, version
 
     def parts(self, snapshot: Snapshot | None, openmetrics: bool, gzip: bool) -> list[bytes]:
         """The body in pieces: the rendered snapshot block's, then this scrape's tail.

@@ -203,8 +203,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if not head:
-            for part in parts:
-                send_body(self.connection, part, self.limits.write_timeout)
+            send_body(self.connection, parts, self.limits.write_timeout)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # The stdlib page echoes the request line back; a plain reason is enough and echoes nothing.

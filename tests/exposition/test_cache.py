@@ -149,30 +149,3 @@ def test_self_metrics_are_rendered_again_only_when_their_version_changes():
     second = exposition.body(snap, False, False)
     assert second != first and len(calls) == 2
     assert gzip.decompress(exposition.body(snap, False, True)) == second
-
-
-def test_live_metrics_are_rendered_on_every_scrape_after_the_reused_self_metrics():
-    from prometheus_client.core import GaugeMetricFamily
-
-    calls = []
-
-    class Live:
-        def collect(self):
-            calls.append(1)
-            metric = GaugeMetricFamily("process_demo_live", "A live metric.")
-            metric.add_metric([], len(calls))
-            yield metric
-
-    live = CollectorRegistry(auto_describe=False)
-    live.register(Live())
-    exposition = Exposition(self_registry(), self_version=lambda: 0, live_registry=live)
-    snap = snapshot()
-    bodies = [exposition.body(snap, False, False).decode() for _ in range(2)]
-    assert [families(body)["process_demo_live"].samples[0].value for body in bodies] == [1, 2]
-    assert bodies[0].index("swr_exporter_demo_self") < bodies[0].index("process_demo_live")
-    for openmetrics in (False, True):
-        zipped = gzip.decompress(exposition.body(snap, openmetrics, gzip=True)).decode()
-        assert families(zipped, openmetrics)["process_demo_live"].samples[0].value == len(calls)
-        if openmetrics:
-            assert zipped.endswith(f"process_demo_live {len(calls)}.0\n# EOF\n")
-            assert zipped.count("# EOF") == 1

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from exporter.exposition.cache import Exposition
 from exporter.web.app import App
 from exporter.web.connections import TOO_LONG, ConnectionTable, content_length
-from exporter.web.sending import send_body
+from exporter.web.sending import IOV_MAX, send_body
 from exporter.web.server import Limits, make_server
 from tests.e2e.harness import make_tls_files
 from tests.web.test_server import get, raw, serve_with
@@ -316,7 +316,7 @@ def test_a_large_body_arrives_whole_and_the_socket_keeps_its_timeout(tcp_pair):
 
     reader = threading.Thread(target=read)
     reader.start()
-    send_body(server, body, timeout=30.0)
+    send_body(server, [body[:5], b"", body[5:1 << 20], body[1 << 20:]], timeout=30.0)
     reader.join(10)
     assert bytes(received) == body
     assert server.gettimeout() == 7.0
@@ -328,7 +328,7 @@ def test_a_client_that_reads_nothing_fails_the_write_at_the_timeout(tcp_pair):
     server.settimeout(7.0)
     began = time.monotonic()
     with pytest.raises(OSError):
-        send_body(server, bytes(64 << 20), timeout=0.3)
+        send_body(server, [bytes(64 << 20)], timeout=0.3)
     assert time.monotonic() - began < 3.0
     assert server.gettimeout() == 7.0
     assert send_timeout(server) == bytes(16)
@@ -348,7 +348,7 @@ def test_a_client_that_reads_slowly_fails_the_write_at_the_timeout_in_all(tcp_pa
     began = time.monotonic()
     try:
         with pytest.raises(OSError):
-            send_body(server, bytes(256 << 20), timeout=0.5)
+            send_body(server, [bytes(256 << 20)], timeout=0.5)
     finally:
         stop.set()
         reader.join(5)
@@ -359,7 +359,51 @@ def test_past_the_deadline_nothing_more_is_sent(tcp_pair):
     server, client = tcp_pair
     times = iter([0.0, 2.0])
     with pytest.raises(TimeoutError):
-        send_body(server, b"x" * 100, timeout=1.0, monotonic=lambda: next(times))
+        send_body(server, [b"x" * 100], timeout=1.0, monotonic=lambda: next(times))
     client.settimeout(0.2)
     with pytest.raises(TimeoutError):
         client.recv(100)
+
+
+def test_more_parts_than_one_system_call_takes_arrive_in_order(tcp_pair):
+    server, client = tcp_pair
+    parts = [str(number).encode() + b"," for number in range(3 * IOV_MAX + 7)]
+    send_body(server, parts, timeout=30.0)
+    server.shutdown(socket.SHUT_WR)
+    client.settimeout(5)
+    received = bytearray()
+    while chunk := client.recv(1 << 16):
+        received.extend(chunk)
+    assert bytes(received) == b"".join(parts)
+
+
+class ShortWrites:
+    """A socket whose every sendmsg() takes only some of what it is given, as one cut short by
+    SO_SNDTIMEO or a signal does."""
+
+    def __init__(self, takes: list[int]) -> None:
+        self.takes, self.received, self.timeout = takes, bytearray(), 3.0
+
+    def gettimeout(self):
+        return self.timeout
+
+    def settimeout(self, timeout):
+        self.timeout = timeout
+
+    def setsockopt(self, *args):
+        pass
+
+    def sendmsg(self, buffers):
+        assert len(buffers) <= IOV_MAX and self.timeout is None
+        data = b"".join(bytes(buffer) for buffer in buffers)
+        taken = data[: max(1, self.takes.pop(0) if self.takes else len(data))]
+        self.received += taken
+        return len(taken)
+
+
+@given(st.lists(st.binary(max_size=40), max_size=30), st.lists(st.integers(0, 50), max_size=200))
+def test_a_write_cut_short_goes_on_from_the_first_byte_not_sent(parts, takes):
+    sock = ShortWrites(takes)
+    send_body(sock, parts, timeout=30.0)  # type: ignore[arg-type]
+    assert bytes(sock.received) == b"".join(parts)
+    assert sock.timeout == 3.0
