@@ -13,6 +13,7 @@ import logging
 import random as _random
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -179,6 +180,7 @@ class Transport:
                         call.method, call.url, headers=headers, data=call.body, timeout=self._timeout,
                         allow_redirects=False, verify=self._verify)
                 except requests.RequestException as exc:
+                    drop_frames(exc)
                     raise self._transport_error(call, exc, started, attempt) from exc
                 if attempt.expired or attempt.cancelled:  # cut short, yet complete-looking
                     raise self._transport_error(call, None, started, attempt)
@@ -251,3 +253,24 @@ def _closed_error(call: _Call) -> ApiError:
 def _request_id(response: requests.Response) -> str | None:
     """What to quote to Huawei support: SWR and the gateway send X-Request-Id, IAM X-IAM-Trace-Id."""
     return response.headers.get("X-Request-Id") or response.headers.get("X-IAM-Trace-Id")
+
+
+def drop_frames(error: BaseException) -> None:
+    """Clears the local variables of every frame in ``error``'s tracebacks, its causes' and contexts'.
+
+    urllib3 keeps the exception it handles in a local of the frame that handled it
+    (``connectionpool.urlopen``), which that exception's traceback references: a reference cycle, which
+    through each frame's caller holds every frame of the poll's stack, the pages and records in their
+    locals included, until a full garbage collection, which runs hourly here (``garbage.py``). Without
+    the locals there is no cycle, and the error goes by reference counting. Only the exception texts are
+    ever used."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)  # a frame still running is left as it is
+        pending += [current.__cause__, current.__context__]
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]

@@ -6,6 +6,7 @@ The servers here are tiny raw-socket ones, so an answer can drip a byte at a tim
 from __future__ import annotations
 
 import contextlib
+import gc
 import socket
 import threading
 import time
@@ -173,3 +174,37 @@ def test_close_interrupts_a_request_blocked_on_a_silent_server_at_once():
     error = outcome[0][1]
     assert isinstance(error, ApiError) and error.reason == "network" and "client closed" in str(error)
     assert ended < 0.5
+
+
+def hang_up(conn: socket.socket, stop: threading.Event) -> None:
+    conn.close()
+
+
+class Bulky:
+    """Stands for a page or the records in a caller's locals while the request fails."""
+
+
+def test_a_network_error_leaves_no_reference_cycle_holding_the_callers_locals():
+    observer = FakeObserver()
+    with raw_server(hang_up) as server:
+        t = transport(observer)
+
+        def caller() -> None:
+            bulky = Bulky()  # noqa: F841 -- a local of a frame on the failing request's stack
+            with contextlib.suppress(ApiError):
+                t.send("ListNamespaces", "GET", server.endpoint, "/", auth=None)
+
+        gc.collect()
+        gc.disable()  # only the collection below may find the failed request's garbage
+        try:
+            caller()
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            kept = [obj for obj in gc.garbage if isinstance(obj, Bulky)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+        t.close()
+    assert observer.errors == [("ListNamespaces", "network")]
+    assert kept == []
