@@ -203,9 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"swr-exporter {__version__}")
         return 0
     logs.setup(args.log_level, args.log_format)
-    # A thread sending a scrape's bytes takes the GIL back after every send(); while the poller or
-    # the background render computes, each of those waits up to the switch interval (5 ms by default),
-    # which adds up to hundreds of milliseconds on a large body. A shorter interval bounds that.
+    # A scrape takes the GIL back after each of its system calls (reading the request, the one
+    # sendmsg() of its response); while the poller or the background render computes, each of those
+    # waits up to the switch interval, 5 ms by default. A shorter interval bounds that wait.
     sys.setswitchinterval(SWITCH_INTERVAL)
     stop = threading.Event()
     try:

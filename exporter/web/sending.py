@@ -1,4 +1,4 @@
-"""Writing a response body: as few GIL hand-backs as the client allows, within a deadline in all."""
+"""Writing a response (head and body): as few GIL hand-backs as the client allows, within a deadline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import struct
 import time
 from collections.abc import Callable, Sequence
 
-IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16  # buffers one sendmsg() takes
+# Buffers one sendmsg() takes; POSIX guarantees 16, and sysconf says -1 where it knows no limit.
+IOV_MAX = max(16, os.sysconf("SC_IOV_MAX")) if hasattr(os, "sysconf") else 16
 
 
 def send_body(sock: socket.socket, parts: Sequence[bytes], timeout: float,
