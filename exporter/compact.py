@@ -9,7 +9,7 @@ repository's label tuple is the same object in all of its families. The fast ren
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
@@ -24,10 +24,11 @@ class CompactFamily(Metric):
     collectors make: ``add_metric(label_values, value)``."""
 
     def __init__(self, name: str, documentation: str, typ: str, labels: Sequence[str] = (),
-                 column: tuple[Table, int] | None = None) -> None:
+                 column: tuple[Table, int] | None = None,
+                 source: Callable[[], Iterable[Row]] | None = None) -> None:
         """``column``: a table and an index; the family's rows are then read from the table when they
         are written (an unknown value, None, gives no row), so a table of all of a collector's families
-        costs one row list, not one per family."""
+        costs one row list, not one per family. ``source``: rows made afresh each time they are read."""
         if typ not in ("gauge", "counter"):
             raise ValueError(f"a compact family is a gauge or a counter, not a {typ}")
         if typ == "counter" and name.endswith("_total"):  # as CounterMetricFamily names it
@@ -38,6 +39,7 @@ class CompactFamily(Metric):
         self.sample_name = name + "_total" if typ == "counter" else name
         self._added: list[Row] = []
         self._column = column
+        self._source = source
 
     def add_metric(self, labels: Sequence[str], value: float) -> None:
         # A tuple is kept as it is: the same label tuple then serves all of a record's families.
@@ -52,6 +54,8 @@ class CompactFamily(Metric):
                 value = values[index]
                 if value is not None:
                     yield labels, float(value)
+        if self._source is not None:
+            yield from self._source()
 
     @property
     def samples(self) -> list[Sample]:

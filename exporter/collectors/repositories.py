@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from prometheus_client.core import Metric
@@ -215,16 +216,19 @@ def _briefs_with_carry_over(
 
 
 def families(_: tuple[Repository, ...], kept: Sequence[Repository]) -> Iterator[Metric]:
-    yield from metrics.record_families((metrics.REPOSITORY_INFO,), kept, _info_row)
-    yield from metrics.record_families(VALUED, kept, _row)
+    yield from metrics.record_families((metrics.REPOSITORY_INFO,), kept, _INFO_LABELS, (_one,))
+    yield from metrics.record_families(VALUED, kept, _LABELS, _COLUMNS)
 
 
-def _info_row(repo: Repository) -> tuple[tuple[str, ...], tuple[float]]:
-    return (repo.organization, repo.name, repo.category), (1.0,)
+_INFO_LABELS = attrgetter("organization", "name", "category")
+_LABELS = attrgetter("organization", "name")
+# VALUED's columns, each read on its own (a boolean's float is its 0/1 sample value).
+_COLUMNS = tuple(attrgetter(field) for field in ("size_bytes", "images", "downloads", "public", "created",
+                                                   "updated"))
 
 
-def _row(repo: Repository) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
-    return (repo.organization, repo.name), repo.values()
+def _one(_: Repository) -> float:
+    return 1.0
 
 
 SPEC: CollectorSpec[tuple[Repository, ...], Repository] = CollectorSpec(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter
 
 from prometheus_client.core import Metric
 
@@ -75,11 +76,11 @@ def fetch(ctx: FetchContext) -> tuple[Image, ...]:
 
 
 def families(_: tuple[Image, ...], kept: Sequence[Image]) -> Iterator[Metric]:
-    yield from metrics.record_families((metrics.IMAGE_SIZE, metrics.IMAGE_UPDATED), kept, _row)
+    yield from metrics.record_families((metrics.IMAGE_SIZE, metrics.IMAGE_UPDATED), kept, _LABELS,
+                                       (attrgetter("size_bytes"), attrgetter("updated")))
 
 
-def _row(image: Image) -> tuple[tuple[str, ...], tuple[float | None, ...]]:
-    return (image.organization, image.repository, image.tag), (image.size_bytes, image.updated)
+_LABELS = attrgetter("organization", "repository", "tag")
 
 
 SPEC: CollectorSpec[tuple[Image, ...], Image] = CollectorSpec(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Generic, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from exporter.compact import CompactFamily, Table
+from exporter.compact import CompactFamily, Row, Table
 
 if TYPE_CHECKING:
     from exporter.metrics import MetricSpec
@@ -24,39 +25,47 @@ def add(family: CompactFamily | GaugeMetricFamily | CounterMetricFamily, labels:
 
 def valued_families(
     specs: Sequence[MetricSpec], rows: Iterable[tuple[Sequence[str], Sequence[float | None]]],
-    view: Table | None = None,
 ) -> list[CompactFamily]:
     """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
     order; an unknown value gives no sample. The rows are kept once, as a table each family reads its
     column of when it is written."""
-    for spec in specs:
-        if spec.type not in ("gauge", "counter"):
-            raise TypeError(f"{spec.name} is declared a {spec.type}, not a gauge or a counter")
-    table: Table = view if view is not None else [
-        (labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
-    if isinstance(table, list) and any(len(values) != len(specs) for _, values in table):
+    _check_types(specs)
+    table: Table = [(labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
+    if any(len(values) != len(specs) for _, values in table):
         raise ValueError(f"every row needs {len(specs)} values, one per family")
     return [CompactFamily(spec.name, spec.help, spec.type, spec.labels, column=(table, index))
             for index, spec in enumerate(specs)]
 
 
 def record_families(
-    specs: Sequence[MetricSpec], records: Sequence[R],
-    row: Callable[[R], tuple[tuple[str, ...], Sequence[float | None]]],
+    specs: Sequence[MetricSpec], records: Sequence[R], labels: Callable[[R], tuple[str, ...]],
+    columns: Sequence[Callable[[R], float | None]],
 ) -> list[CompactFamily]:
-    """``valued_families`` read straight from the records: ``row(record)`` gives its label values and
-    its values in the specs' order, computed again for each family as it is written, so no row of the
-    snapshot is kept in memory beyond the one being written."""
-    return valued_families(specs, (), view=_RecordRows(records, row))
+    """One family per spec, read straight from the records each time it is written: ``labels(record)``
+    (a tuple) and ``columns[i](record)`` for the i-th spec, None giving no sample. No row of the
+    snapshot is kept beyond the one being written, and nothing is computed for a family but its own
+    column: with ``operator.attrgetter`` for both, a 100,000-record family's rows cost two C calls each.
+    """
+    _check_types(specs)
+    if len(columns) != len(specs):
+        raise ValueError(f"{len(specs)} families need {len(specs)} columns, not {len(columns)}")
+    return [CompactFamily(spec.name, spec.help, spec.type, spec.labels,
+                          source=partial(_column_rows, records, labels, column))
+            for spec, column in zip(specs, columns, strict=True)]
 
 
-class _RecordRows(Generic[R]):
-    def __init__(self, records: Sequence[R],
-                 row: Callable[[R], tuple[tuple[str, ...], Sequence[float | None]]]) -> None:
-        self._records, self._row = records, row
+def _column_rows(records: Sequence[R], labels: Callable[[R], tuple[str, ...]],
+                 column: Callable[[R], float | None]) -> Iterator[Row]:
+    for record in records:
+        value = column(record)
+        if value is not None:
+            yield labels(record), float(value)
 
-    def __iter__(self) -> Iterator[tuple[tuple[str, ...], Sequence[float | None]]]:
-        return map(self._row, self._records)
+
+def _check_types(specs: Sequence[MetricSpec]) -> None:
+    for spec in specs:
+        if spec.type not in ("gauge", "counter"):
+            raise TypeError(f"{spec.name} is declared a {spec.type}, not a gauge or a counter")
 
 
 def flag(value: bool | None) -> int | None:
