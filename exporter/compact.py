@@ -1,9 +1,9 @@
 """A gauge or counter family that keeps its samples as rows of label values, not ``Sample`` objects.
 
 A 100,000-repository snapshot has about 700,000 samples. prometheus_client's families build a ``Sample``
-tuple and a label dict for each; ``CompactFamily`` keeps one ``(label values, value)`` row, and a
-repository's label tuple is the same object in all of its families. The fast renderer
-(``exposition/render.py``) writes the rows as they are; everything else that reads families
+tuple and a label dict for each; ``CompactFamily`` keeps one ``(label values, value)`` row, or none at
+all: the families of a snapshot's records make each row from its record as it is written. The fast
+renderer (``exposition/render.py``) writes the rows as they are; everything else that reads families
 (``generate_latest``, ``registry.get_sample_value`` in tests) sees the usual ``samples``, built on demand.
 """
 
