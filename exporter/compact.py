@@ -15,8 +15,6 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Sample
 
 Row = tuple[tuple[str, ...], float]
-# Rows of several families at once: each record's label values and its values, one per family.
-Table = Iterable[tuple[tuple[str, ...], Sequence[float | None]]]
 
 
 class CompactFamily(Metric):
@@ -24,11 +22,9 @@ class CompactFamily(Metric):
     collectors make: ``add_metric(label_values, value)``."""
 
     def __init__(self, name: str, documentation: str, typ: str, labels: Sequence[str] = (),
-                 column: tuple[Table, int] | None = None,
                  source: Callable[[], Iterable[Row]] | None = None) -> None:
-        """``column``: a table and an index; the family's rows are then read from the table when they
-        are written (an unknown value, None, gives no row), so a table of all of a collector's families
-        costs one row list, not one per family. ``source``: rows made afresh each time they are read."""
+        """``source``: rows made afresh each time they are read, after those added (``metrics.values``
+        makes them from a collector's records or rows, so that a family keeps no rows of its own)."""
         if typ not in ("gauge", "counter"):
             raise ValueError(f"a compact family is a gauge or a counter, not a {typ}")
         if typ == "counter" and name.endswith("_total"):  # as CounterMetricFamily names it
@@ -38,7 +34,6 @@ class CompactFamily(Metric):
         self.labels = tuple(labels)
         self.sample_name = name + "_total" if typ == "counter" else name
         self._added: list[Row] = []
-        self._column = column
         self._source = source
 
     def add_metric(self, labels: Sequence[str], value: float) -> None:
@@ -48,12 +43,6 @@ class CompactFamily(Metric):
     @property
     def rows(self) -> Iterator[Row]:
         yield from self._added
-        if self._column is not None:
-            table, index = self._column
-            for labels, values in table:
-                value = values[index]
-                if value is not None:
-                    yield labels, float(value)
         if self._source is not None:
             yield from self._source()
 

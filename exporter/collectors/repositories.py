@@ -106,8 +106,11 @@ def unique_sorted(repos: Iterable[Repository]) -> tuple[Repository, ...]:
     by_organization: dict[str, dict[str, Repository]] = {}
     for repo in repos:
         by_organization.setdefault(repo.organization, {}).setdefault(repo.name, repo)
-    return tuple(names[name] for organization in sorted(by_organization)
-                 for names in (by_organization[organization],) for name in sorted(names))
+    ordered: list[Repository] = []
+    for organization in sorted(by_organization):
+        names = by_organization[organization]
+        ordered += (names[name] for name in sorted(names))
+    return tuple(ordered)
 
 
 def fetch(ctx: FetchContext) -> tuple[Repository, ...]:

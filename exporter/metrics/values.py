@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from exporter.compact import CompactFamily, Row, Table
+from exporter.compact import CompactFamily, Row
 
 if TYPE_CHECKING:
     from exporter.metrics import MetricSpec
@@ -29,12 +30,15 @@ def valued_families(
     """One family per spec, filled from ``(labels, values)`` rows whose values are in the specs'
     order; an unknown value gives no sample. The rows are kept once, as a table each family reads its
     column of when it is written."""
-    _check_types(specs)
-    table: Table = [(labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
+    table = [(labels if type(labels) is tuple else tuple(labels), values) for labels, values in rows]
     if any(len(values) != len(specs) for _, values in table):
         raise ValueError(f"every row needs {len(specs)} values, one per family")
-    return [CompactFamily(spec.name, spec.help, spec.type, spec.labels, column=(table, index))
-            for index, spec in enumerate(specs)]
+    columns = [partial(_nth_value, index) for index in range(len(specs))]
+    return record_families(specs, table, itemgetter(0), columns)
+
+
+def _nth_value(index: int, row: tuple[tuple[str, ...], Sequence[float | None]]) -> float | None:
+    return row[1][index]
 
 
 def record_families(
