@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from exporter import __version__, garbage, logs
+from exporter import __version__, allocator, garbage, logs
 from exporter.check import describe
 from exporter.config.errors import ConfigError
 from exporter.config.loader import Config, load_config
@@ -207,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # sendmsg() of its response); while the poller or the background render computes, each of those
     # waits up to the switch interval, 5 ms by default. A shorter interval bounds that wait.
     sys.setswitchinterval(SWITCH_INTERVAL)
+    allocator.return_large_buffers()
     stop = threading.Event()
     try:
         args.web_config = LiveWebConfig(args.web_config_file) if args.web_config_file else None
