@@ -10,8 +10,8 @@ exporter's own bodies from ``floor.py`` and scrapes them as the exporter is scra
 
 ``measure_floor_under_load`` scrapes ``floor.py`` the same way while the exporter polls and renders back
 to back beside it, unscraped, on the same machine: the same CPU load, minus everything the exporter
-itself does for a scrape. It is the slowest scrape that any server, even one in a process of its own,
-could answer with on this machine while the exporter works.
+itself does for a scrape. Its p100 is what a Python server that does nothing else, in a process of its
+own, gets on this machine while the exporter works.
 """
 
 from __future__ import annotations
