@@ -42,12 +42,13 @@ def glibc_mallopt() -> Mallopt | None:
     return function
 
 
-def return_large_buffers(mallopt: Callable[[], Mallopt | None] = glibc_mallopt,
+def return_large_buffers(find_mallopt: Callable[[], Mallopt | None] = glibc_mallopt,
                          environ: Mapping[str, str] = os.environ) -> bool:
-    """Fix the threshold above which glibc maps a buffer of its own; True if it did."""
+    """Fix the threshold above which glibc maps a buffer of its own; True if it did. ``find_mallopt``
+    is looked up only when the user has not chosen a threshold."""
     if "MALLOC_MMAP_THRESHOLD_" in environ or TUNABLE in environ.get("GLIBC_TUNABLES", ""):
         return False
-    function = mallopt()
+    function = find_mallopt()
     if function is None:
         return False
     if not function(M_MMAP_THRESHOLD, MMAP_THRESHOLD):  # mallopt() answers 0 when it refuses
